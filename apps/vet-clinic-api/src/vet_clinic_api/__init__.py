@@ -1,0 +1,5 @@
+"""The REST API of the veterinary clinic platform."""
+
+from importlib.metadata import version
+
+__version__ = version("vet-clinic-api")
