@@ -14,6 +14,7 @@ starting it if needed.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -35,6 +36,9 @@ def _database_url() -> str:
 def _db(args: argparse.Namespace) -> int:
     from vet_core.migrations import alembic_config
 
+    # Alembic reports each step it runs through logging.
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     config = alembic_config(_database_url())
     match args.action:
         case "upgrade":
@@ -53,10 +57,13 @@ def _db(args: argparse.Namespace) -> int:
 def _embedded(args: argparse.Namespace) -> int:
     from vet_core.embedded import EmbeddedPostgres, EmbeddedRedis
 
-    servers = {"postgres": EmbeddedPostgres(), "redis": EmbeddedRedis()}
-    chosen = [servers[args.only]] if args.only else list(servers.values())
-    for server in chosen:
-        name = type(server).__name__.removeprefix("Embedded").lower()
+    servers: dict[str, EmbeddedPostgres | EmbeddedRedis] = {
+        "postgres": EmbeddedPostgres(),
+        "redis": EmbeddedRedis(),
+    }
+    for name, server in servers.items():
+        if args.only and name != args.only:
+            continue
         match args.action:
             case "start":
                 print(f"{name}: {server.start()}")
@@ -64,7 +71,9 @@ def _embedded(args: argparse.Namespace) -> int:
                 print(f"{name}: {'stopped' if server.stop() else 'was not running'}")
             case "status":
                 status = server.status()
-                state = f"running (pid {status.pid}) at {status.url}" if status.running else "stopped"
+                state = (
+                    f"running (pid {status.pid}) at {status.url}" if status.running else "stopped"
+                )
                 print(f"{name}: {state}; data in {status.data_dir}")
             case "url":
                 print(server.status().url or "")

@@ -22,14 +22,20 @@ class DatabaseSettings(BaseSettings):
     )
     pool_size: int = Field(default=10, ge=1, le=200)
     max_overflow: int = Field(default=10, ge=0, le=400)
-    pool_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for a pooled connection")
-    pool_recycle: int = Field(default=1800, ge=-1, description="seconds before a connection is replaced")
+    pool_timeout: float = Field(
+        default=30.0, gt=0, description="seconds to wait for a pooled connection"
+    )
+    pool_recycle: int = Field(
+        default=1800, ge=-1, description="seconds before a connection is replaced"
+    )
     pool_pre_ping: bool = True
     connect_timeout: float = Field(default=5.0, gt=0, description="seconds to open one connection")
     statement_timeout_ms: int = Field(default=30_000, ge=0, description="0 disables the limit")
     echo: bool = False
     application_name: str = "vet-clinic"
-    connect_retries: int = Field(default=5, ge=0, description="retries when the server is not up yet")
+    connect_retries: int = Field(
+        default=5, ge=0, description="retries when the server is not up yet"
+    )
 
     @field_validator("url", mode="before")
     @classmethod

@@ -135,7 +135,12 @@ class EmbeddedPostgres:
                     "running as root needs `useradd` to create the PostgreSQL system user"
                 ) from None
             subprocess.run(
-                ["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER],
+                [
+                    shutil.which("useradd") or "useradd",
+                    "--system",
+                    "--no-create-home",
+                    POSTGRES_SYSTEM_USER,
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -258,24 +263,16 @@ class EmbeddedPostgres:
 
     def _ensure_database(self, name: str) -> None:
         port = str(self._port())
-        exists = self._run(
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            port,
-            "-U",
-            POSTGRES_SUPERUSER,
-            "-d",
-            "postgres",
-            "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
-            user=None,
+        command = [str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", port]
+        result = subprocess.run(
+            [*command, "-U", POSTGRES_SUPERUSER, name],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-        if exists.strip() != "1":
-            self._run(
-                "createdb", "-h", "127.0.0.1", "-p", port, "-U", POSTGRES_SUPERUSER, name, user=None
-            )
+        if result.returncode != 0 and "already exists" not in result.stderr:
+            raise EnvironmentException(f"createdb failed: {result.stderr.strip()}")
 
     def stop(self) -> bool:
         """Stop the server (fast shutdown: open sessions are ended). Returns whether it was running."""

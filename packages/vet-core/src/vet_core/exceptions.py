@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
-class VetCoreException(Exception):  # noqa: N818 - the name is part of the public design
+class VetCoreException(Exception):
     """Base of every error the platform raises on purpose."""
 
     code: ClassVar[str] = "VET_CORE_ERROR"

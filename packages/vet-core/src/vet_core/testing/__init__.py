@@ -102,7 +102,9 @@ def _drop_orphaned_test_databases(server_url: str | URL) -> None:
     """Drop test databases left by runs that were killed (their pid is gone) on this machine."""
 
     async def orphans() -> list[str]:
-        engine = create_engine(url=build_database_url(server_url).set(database="postgres"), pooled=False)
+        engine = create_engine(
+            url=build_database_url(server_url).set(database="postgres"), pooled=False
+        )
         try:
             async with engine.connect() as connection:
                 rows = await connection.execute(
