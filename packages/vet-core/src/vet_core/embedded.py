@@ -162,9 +162,12 @@ class EmbeddedPostgres:
                 check=True,
                 capture_output=True,
                 text=True,
-                user=user,
                 timeout=timeout,
                 cwd=self.root,
+                user=user,
+                # Drop root's groups too: PostgreSQL refuses a data folder it reaches through them.
+                group=user,
+                extra_groups=[] if user else None,
             )
         except subprocess.CalledProcessError as exc:
             log = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""

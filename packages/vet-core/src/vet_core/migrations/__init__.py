@@ -6,6 +6,7 @@ connection (``config.attributes["connection"]``, as the test harness does) it us
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -19,7 +20,7 @@ MIGRATIONS_DIR = Path(__file__).parent
 
 def alembic_config(url: str | None = None, *, connection: Connection | None = None) -> Config:
     """An Alembic ``Config`` pointing at the packaged migrations and at ``url`` (or ``connection``)."""
-    config = Config()
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
     config.set_main_option("path_separator", "os")

@@ -16,11 +16,13 @@ With ``DATABASE_URL`` / ``REDIS_URL`` set, those servers are used; otherwise the
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -247,9 +249,35 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
         await client.aclose()
 
 
+PLATFORM_PACKAGES = frozenset({"vet_core", "vet_services", "vet_clinic_api", "vet_clinic_jobs"})
+
+
+def imported_platform_packages(source_dir: Path) -> dict[str, set[str]]:
+    """Which platform packages each module under ``source_dir`` imports (read from the AST).
+
+    Used by every package's tests to keep the direction of dependencies one way:
+    apps → vet-services → vet-core, and the apps never import each other.
+    """
+    found: dict[str, set[str]] = {}
+    for path in sorted(source_dir.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        platform = names & PLATFORM_PACKAGES
+        if platform:
+            found[str(path.relative_to(source_dir))] = platform
+    return found
+
+
 __all__ = [
+    "PLATFORM_PACKAGES",
     "create_database",
     "drop_database",
+    "imported_platform_packages",
     "migrate",
     "run_sync",
     "truncate_all",

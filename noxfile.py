@@ -1,0 +1,139 @@
+"""Every check the project runs, locally and in CI: ``uv run --only-group nox nox``.
+
+Each package is tested in an environment of its own, synced from ``uv.lock`` with
+``--package``, so that a package that forgot to declare a dependency fails here and not on PyPI.
+The default sessions are what CI runs; ``nox -l`` lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = {
+    "vet-core": ROOT / "packages/vet-core",
+    "vet-services": ROOT / "packages/vet-services",
+    "vet-clinic-api": ROOT / "apps/vet-clinic-api",
+    "vet-clinic-background-jobs": ROOT / "apps/vet-clinic-background-jobs",
+}
+LIBRARIES = ("vet-core", "vet-services")
+# uv exports its own path to the processes it runs; fall back to PATH.
+UV = os.environ.get("UV", "uv")
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_external_run = True
+nox.options.sessions = ["lint", "typecheck", "tests", "wheels", "lowest"]
+# Contributors bring their Python; uv must never download one.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def uv_sync(session: nox.Session, *args: str) -> None:
+    """Sync the session's virtualenv from the lock file (exactly, nothing extra)."""
+    session.run_install(
+        UV,
+        "sync",
+        "--frozen",
+        "--python",
+        sys.executable,
+        *args,
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+        external=True,
+    )
+
+
+def module_name(package: str) -> str:
+    return {"vet-clinic-background-jobs": "vet_clinic_jobs"}.get(package, package.replace("-", "_"))
+
+
+@nox.session
+@nox.parametrize("package", list(PACKAGES))
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's tests in an environment holding only that package and its dependencies."""
+    uv_sync(session, "--package", package)
+    session.chdir(PACKAGES[package])
+    args = session.posargs or ["-n", "auto", "--dist", "loadfile"]
+    session.run("pytest", *args)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    uv_sync(session, "--only-group", "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy: strict on the two libraries, checked on the apps."""
+    uv_sync(session, "--all-packages")
+    for package, folder in PACKAGES.items():
+        session.log(f"mypy {package}")
+        session.chdir(folder)
+        session.run("mypy", "src", *(["--strict"] if package in LIBRARIES else []))
+
+
+@nox.session(venv_backend="none")
+def wheels(session: nox.Session) -> None:
+    """Build each distribution alone and install each wheel in a clean virtualenv outside the workspace."""
+    # A folder outside the workspace, so that nothing can resolve to the source tree.
+    tmp = Path(tempfile.mkdtemp(prefix="vet-wheels-"))
+    dist = tmp / "dist"
+    for package in PACKAGES:
+        session.run(UV, "build", "--package", package, "--no-sources", "--out-dir", str(dist))
+    built = {package: next(dist.glob(f"{package.replace('-', '_')}-*.whl")) for package in PACKAGES}
+    for package, folder in PACKAGES.items():
+        project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+        siblings = [
+            str(built[name])
+            for name in PACKAGES
+            if name == package or any(dep.startswith(name) for dep in project["dependencies"])
+        ]
+        venv = tmp / f"venv-{package}"
+        session.run(UV, "venv", "--quiet", "--python", sys.executable, str(venv))
+        python = str(venv / "bin" / "python")
+        session.run(UV, "pip", "install", "--quiet", "--python", python, *siblings)
+        session.chdir(tmp)
+        session.run(
+            python, "-c", f"import {module_name(package)} as m; print(m.__name__, m.__version__)"
+        )
+        for script in project.get("scripts", {}):
+            session.run(str(venv / "bin" / script), "--help", silent=True)
+        if package == "vet-core":
+            session.run(
+                python,
+                "-c",
+                "from vet_core.migrations import MIGRATIONS_DIR as d;"
+                "assert (d / 'env.py').is_file() and any((d / 'versions').glob('*.py'))",
+            )
+        session.chdir(ROOT)
+    shutil.rmtree(tmp)
+
+
+@nox.session
+def lowest(session: nox.Session) -> None:
+    """The test suites against the lowest versions our direct dependencies declare."""
+    editable = [arg for folder in PACKAGES.values() for arg in ("-e", str(folder))]
+    session.run_install(
+        UV,
+        "pip",
+        "install",
+        "--resolution",
+        "lowest-direct",
+        "--python",
+        str(Path(session.virtualenv.location) / "bin" / "python"),
+        *editable,
+        "vet-core[testing] @ " + PACKAGES["vet-core"].as_uri(),
+        "pytest-xdist>=3.6",
+        external=True,
+    )
+    for folder in PACKAGES.values():
+        session.chdir(folder)
+        session.run("pytest", "-n", "auto", "--dist", "loadfile", *session.posargs)
