@@ -68,7 +68,9 @@ def _free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` (TIME_WAIT leftovers don't count, as for the server)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
