@@ -112,6 +112,12 @@ class Clinic(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, SoftDeleteMixin, B
     )
     accepts_walk_ins: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_open_24h: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Per-clinic policies read by the services, by concern: ``scheduling`` (slot interval,
+    #: buffers, notice, horizon, cancellation window), ``reminders`` (lead times). Each service
+    #: validates its own part and falls back to defaults for what is missing.
+    settings: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     rating_average: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     review_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 

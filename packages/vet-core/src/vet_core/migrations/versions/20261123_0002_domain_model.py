@@ -179,6 +179,7 @@ def upgrade() -> None:
     sa.Column('accepts_emergencies', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.Column('accepts_walk_ins', sa.Boolean(), server_default=sa.text('false'), nullable=False),
     sa.Column('is_open_24h', sa.Boolean(), server_default=sa.text('false'), nullable=False),
+    sa.Column('settings', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
     sa.Column('rating_average', sa.Numeric(precision=3, scale=2), nullable=True),
     sa.Column('review_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
