@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The two commands of the README, for a machine that has nothing but Python 3.11+.
 
-    python3 tools/dev.py up      start the development stack (embedded servers unless URLs are set)
+    python3 tools/dev.py up      start the development stack: embedded servers (unless URLs are
+                                 set), migrations, demo data, dev tokens, the API (Ctrl-C stops)
     python3 tools/dev.py test    run every check CI runs (all nox default sessions)
     python3 tools/dev.py down    stop the embedded servers
 

@@ -1,0 +1,1 @@
+"""Pure ASGI middlewares (no BaseHTTPMiddleware: it costs a task per request)."""
