@@ -38,7 +38,7 @@ from vet_core.models.messaging import (
     MessageReaction,
 )
 from vet_core.models.notifications import Notification, NotificationDelivery, Reminder
-from vet_core.models.outbox import OutboxEvent
+from vet_core.models.outbox import DeadLetterJob, OutboxEvent
 from vet_core.models.pets import Pet, PetOwnership, WeightRecord
 from vet_core.models.reviews import ClinicReview, VeterinarianReview
 from vet_core.models.scheduling import Appointment, AppointmentHold, WaitlistEntry
@@ -64,6 +64,7 @@ __all__ = [
     "ClinicReview",
     "Conversation",
     "ConversationParticipant",
+    "DeadLetterJob",
     "FileObject",
     "HealthRecord",
     "Invoice",

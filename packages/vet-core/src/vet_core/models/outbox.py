@@ -50,4 +50,35 @@ class OutboxEvent(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     dedup_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
-__all__ = ["OutboxEvent"]
+class DeadLetterJob(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+    """A background job that exhausted its retries, kept for staff to inspect and replay.
+
+    ``task_id`` is unique: a job dead-lettered twice (redelivery after a crash) is one row.
+    """
+
+    __tablename__ = "dead_letter_jobs"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index(
+            "ix_dead_letter_jobs_failed_at_open",
+            "failed_at",
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    task_id: Mapped[str] = mapped_column(String(255), unique=True)
+    task_name: Mapped[str] = mapped_column(String(200))
+    queue: Mapped[str | None] = mapped_column(String(100))
+    args: Mapped[list[Any]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    kwargs: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    error_type: Mapped[str] = mapped_column(String(200))
+    error_message: Mapped[str] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+__all__ = ["DeadLetterJob", "OutboxEvent"]

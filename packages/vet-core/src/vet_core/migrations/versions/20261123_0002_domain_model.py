@@ -43,6 +43,7 @@ UPDATED_AT_TABLES = (
     "clinics",
     "conversation_participants",
     "conversations",
+    "dead_letter_jobs",
     "files",
     "health_records",
     "invoices",
@@ -216,6 +217,26 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedup_key', name=op.f('uq_outbox_events_dedup_key'))
     )
     op.create_index('ix_outbox_events_available_at_pending', 'outbox_events', ['available_at'], unique=False, postgresql_where=sa.text("status = 'pending'"))
+    op.create_table('dead_letter_jobs',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('task_id', sa.String(length=255), nullable=False),
+    sa.Column('task_name', sa.String(length=200), nullable=False),
+    sa.Column('queue', sa.String(length=100), nullable=True),
+    sa.Column('args', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'[]'::jsonb"), nullable=False),
+    sa.Column('kwargs', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('error_type', sa.String(length=200), nullable=False),
+    sa.Column('error_message', sa.Text(), nullable=False),
+    sa.Column('traceback', sa.Text(), nullable=True),
+    sa.Column('failed_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_dead_letter_jobs_attempts_non_negative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dead_letter_jobs')),
+    sa.UniqueConstraint('task_id', name=op.f('uq_dead_letter_jobs_task_id'))
+    )
+    op.create_index('ix_dead_letter_jobs_failed_at_open', 'dead_letter_jobs', ['failed_at'], unique=False, postgresql_where=sa.text('resolved_at IS NULL'))
     op.create_table('processed_webhook_events',
     sa.Column('provider', sa.String(length=50), nullable=False),
     sa.Column('event_id', sa.String(length=255), nullable=False),
@@ -1172,6 +1193,8 @@ def downgrade() -> None:
     op.drop_table('processed_webhook_events')
     op.drop_index('ix_outbox_events_available_at_pending', table_name='outbox_events', postgresql_where=sa.text("status = 'pending'"))
     op.drop_table('outbox_events')
+    op.drop_index('ix_dead_letter_jobs_failed_at_open', table_name='dead_letter_jobs', postgresql_where=sa.text('resolved_at IS NULL'))
+    op.drop_table('dead_letter_jobs')
     op.drop_index('uq_clinics_slug', table_name='clinics', postgresql_where=sa.text('deleted_at IS NULL'))
     op.drop_index('ix_clinics_search', table_name='clinics', postgresql_using='gin')
     op.drop_index('ix_clinics_earth', table_name='clinics', postgresql_using='gist')
