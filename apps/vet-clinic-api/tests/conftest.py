@@ -58,6 +58,7 @@ class Api:
 
     client: httpx.AsyncClient
     session: AsyncSession
+    app: Any
 
     async def user(self, role: str = "pet_owner", **fields: Any) -> User:
         suffix = uuid.uuid4().hex[:10]
@@ -138,7 +139,7 @@ async def api(app_factory, db_engine) -> AsyncIterator[Api]:
         session = factory()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Api(client=client, session=session)
+            yield Api(client=client, session=session, app=app)
         await session.close()
         await outer.rollback()
 
