@@ -18,8 +18,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vet_core.database import sqlstate_of
 from vet_core.exceptions import VetCoreException
 
 logger = logging.getLogger("vet_clinic_api.errors")
@@ -164,8 +166,32 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: Database refusals that are the client's doing, by SQLSTATE class or code: a safety net under
+#: the services' own checks, so that such a refusal is never reported as our failure.
+_DATABASE_REFUSALS = {
+    "22": (422, "INVALID_INPUT", "A value is not acceptable"),
+    "23505": (409, "CONFLICT", "This conflicts with an existing record"),
+    "23503": (409, "CONFLICT", "This refers to a record that does not exist or is still in use"),
+    "23514": (422, "BUSINESS_RULE_VIOLATION", "A value breaks a rule of the data"),
+    "23P01": (409, "CONFLICT", "This overlaps an existing record"),
+    "40001": (409, "DATABASE_TRANSACTION_CONFLICT", "A concurrent change won; try again"),
+    "40P01": (409, "DATABASE_TRANSACTION_CONFLICT", "A concurrent change won; try again"),
+}
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    code = sqlstate_of(exc) or ""
+    refusal = _DATABASE_REFUSALS.get(code) or _DATABASE_REFUSALS.get(code[:2])
+    if refusal is None:
+        raise exc  # a real failure: the request middleware logs it and answers 500
+    status, error_code, message = refusal
+    return error_response(status, error_code, message, request_id=request_id_of(request))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error through the envelope (500s are caught by the request middleware)."""
     app.add_exception_handler(VetCoreException, _vet_core_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

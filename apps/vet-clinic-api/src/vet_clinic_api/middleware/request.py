@@ -47,6 +47,10 @@ def client_ip(scope: Scope) -> str | None:
     return client[0] if client else None
 
 
+def _has_nul(query_string: bytes) -> bool:
+    return b"\x00" in query_string or b"%00" in query_string
+
+
 class RequestMiddleware:
     """Outermost middleware: ids, access log, and a 500 envelope for anything unhandled."""
 
@@ -85,6 +89,17 @@ class RequestMiddleware:
             await send(message)
 
         try:
+            if scope["type"] == "http" and _has_nul(scope.get("query_string", b"")):
+                # PostgreSQL text cannot hold NUL; refuse it at the door, clearly.
+                response = error_response(
+                    422,
+                    "VALIDATION_ERROR",
+                    "The query string contains a NUL character",
+                    details={"fields": [{"field": "query", "issue": "NUL character"}]},
+                    request_id=request_id,
+                )
+                await response(scope, receive, send_with_id)
+                return
             await self.app(scope, receive, send_with_id)
         except Exception:
             logger.exception("unhandled error", extra={"request_id": request_id})

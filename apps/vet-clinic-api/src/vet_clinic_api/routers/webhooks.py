@@ -18,7 +18,7 @@ class WebhookAck(BaseModel):
     applied: bool
 
 
-@router.post("/clerk", response_model=WebhookAck, responses=responses(public=True))
+@router.post("/clerk", response_model=WebhookAck, responses=responses(401, public=True))
 async def clerk(request: Request, session: SessionDep) -> WebhookAck:
     """Clerk user events, signed with Svix; a redelivered event is acknowledged and ignored."""
     secret = resources(request).settings.clerk.webhook_secret

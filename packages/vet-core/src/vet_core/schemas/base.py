@@ -125,10 +125,30 @@ LongText = Annotated[str, Field(max_length=10_000)]
 # --- model bases ------------------------------------------------------------------------------
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 class InputSchema(BaseModel):
-    """Base of request bodies: unknown fields are errors (a typo must not be silently dropped)."""
+    """Base of request bodies: unknown fields are errors (a typo must not be silently dropped).
+
+    NUL characters are refused everywhere: PostgreSQL text cannot store them.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nul(cls, data: Any) -> Any:
+        if _contains_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 class CreateSchema(InputSchema):
@@ -142,6 +162,11 @@ class UpdateSchema(InputSchema):
     cleared); for any other field it would write NULL into a NOT NULL column, so it is refused.
     Apply an update with :meth:`changes`, which holds only the fields the client sent.
     """
+
+    # Tell clients (and the OpenAPI document) up front that ``{}`` is not an update.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"minProperties": 1}
+    )
 
     NULLABLE_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
