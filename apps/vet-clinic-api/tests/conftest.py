@@ -104,6 +104,64 @@ class Api:
         await self.session.flush()
         return user
 
+    async def pet(self, owner: User, **fields: Any) -> Any:
+        from datetime import date
+
+        from vet_core.models.enums import OwnershipRole, Species
+        from vet_core.models.pets import Pet, PetOwnership
+
+        pet = Pet(
+            owner_id=owner.id,
+            name=fields.pop("name", "Biscuit"),
+            species=fields.pop("species", Species.DOG),
+            birth_date=fields.pop("birth_date", date(2020, 5, 1)),
+            **fields,
+        )
+        self.session.add(pet)
+        await self.session.flush()
+        self.session.add(PetOwnership(pet_id=pet.id, user_id=owner.id, role=OwnershipRole.PRIMARY))
+        await self.session.flush()
+        return pet
+
+    async def veterinarian(self, clinic: Clinic) -> tuple[User, Any]:
+        from vet_core.models.veterinarians import Veterinarian
+
+        user = await self.staff(clinic, "veterinarian")
+        vet = Veterinarian(
+            user_id=user.id,
+            license_number=f"LIC-{uuid.uuid4().hex[:10]}",
+            license_state="NY",
+        )
+        self.session.add(vet)
+        await self.session.flush()
+        return user, vet
+
+    async def appointment(
+        self, pet: Any, vet: Any, clinic: Clinic, booked_by: User, **fields: Any
+    ) -> Any:
+        from datetime import UTC, datetime, timedelta
+
+        from vet_core.models.enums import AppointmentStatus, ServiceType
+        from vet_core.models.scheduling import Appointment
+
+        starts = fields.pop(
+            "starts_at", datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+        )
+        appointment = Appointment(
+            pet_id=pet.id,
+            booked_by_id=booked_by.id,
+            veterinarian_id=vet.id,
+            clinic_id=clinic.id,
+            service_type=fields.pop("service_type", ServiceType.WELLNESS_EXAM),
+            status=fields.pop("status", AppointmentStatus.SCHEDULED),
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=30),
+            **fields,
+        )
+        self.session.add(appointment)
+        await self.session.flush()
+        return appointment
+
     @staticmethod
     def auth(user: User) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint(user.clerk_user_id)}"}
