@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from conftest import ISSUER, PUBLIC_PEM, error_of, hs256_forgery, mint
 
 

@@ -15,7 +15,6 @@ import uuid
 import pytest
 import schemathesis
 import uvicorn
-from conftest import mint, settings_for
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -24,6 +23,8 @@ from vet_core.database import create_engine, create_session_factory, transaction
 from vet_core.models.enums import UserRole
 from vet_core.models.identity import User
 from vet_core.testing import run_sync
+
+from conftest import mint, settings_for
 
 
 def _free_port() -> int:

@@ -7,11 +7,12 @@ import json
 
 import httpx
 import pytest
-from conftest import mint
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
 from vet_clinic_api.realtime import publish_to_users
+
+from conftest import mint
 
 
 async def test_an_event_published_on_one_process_reaches_a_socket_held_by_another(api, app_factory):

@@ -15,7 +15,16 @@ from vet_clinic_api.middleware.rate_limit import IpRateLimitMiddleware
 from vet_clinic_api.middleware.request import JsonFormatter, RequestMiddleware
 from vet_clinic_api.middleware.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from vet_clinic_api.resources import Resources
-from vet_clinic_api.routers import api_keys, clinical, health, pets, users, webhooks, ws
+from vet_clinic_api.routers import (
+    api_keys,
+    clinical,
+    conversations,
+    health,
+    pets,
+    users,
+    webhooks,
+    ws,
+)
 from vet_clinic_api.settings import AppSettings
 
 API_PREFIX = "/api/v1"
@@ -55,7 +64,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (users, pets, clinical, api_keys, webhooks, ws):
+    for module in (users, pets, clinical, conversations, api_keys, webhooks, ws):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Added inside-out: the last one added is the outermost.
