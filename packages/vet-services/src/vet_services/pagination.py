@@ -1,4 +1,4 @@
-"""Opaque cursor pagination over a stable order: newest first by ``(created_at, id)``.
+"""Opaque cursor pagination over a stable order by ``(created_at, id)`` (newest first by default).
 
 A cursor is the position after the last row of a page, encoded so clients treat it as opaque.
 Keyset pagination (``WHERE (created_at, id) < (:t, :id)``) costs the same on page 1000 as on
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from vet_core.exceptions import SchemaValidationException
@@ -70,21 +70,28 @@ def keyset(
     *,
     cursor: str | None,
     limit: int,
+    descending: bool = True,
 ) -> Select[Any]:
-    """Order ``query`` newest first and start it after ``cursor``; fetch one extra row."""
+    """Order ``query`` (newest first unless ``descending`` is false) and start it after
+    ``cursor``; fetch one extra row, which :func:`page_of` turns into the next cursor."""
+    check_limit(limit)
+    key = tuple_(created_at, row_id)
+    if cursor is not None:
+        position = Cursor.decode(cursor)
+        after = tuple_(literal(position.created_at), literal(position.id))
+        query = query.where(key < after if descending else key > after)
+    if descending:
+        return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+    return query.order_by(created_at, row_id).limit(limit + 1)
+
+
+def check_limit(limit: int) -> int:
+    """``limit`` if it is 1 to :data:`MAX_LIMIT`, else a validation error naming the field."""
     if not 1 <= limit <= MAX_LIMIT:
         raise SchemaValidationException(
             f"limit must be between 1 and {MAX_LIMIT}", details={"field": "limit"}
         )
-    if cursor is not None:
-        position = Cursor.decode(cursor)
-        query = query.where(
-            or_(
-                created_at < position.created_at,
-                and_(created_at == position.created_at, row_id < position.id),
-            )
-        )
-    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+    return limit
 
 
 def page_of(rows: Sequence[T], limit: int) -> Page[T]:

@@ -1,7 +1,12 @@
 """The database layer: engine, sessions, whole transactions, retries and health."""
 
 from vet_core.database.engine import build_database_url, create_engine
-from vet_core.database.errors import is_connection_error, sqlstate_of, translate_connection_errors
+from vet_core.database.errors import (
+    constraint_name,
+    is_connection_error,
+    sqlstate_of,
+    translate_connection_errors,
+)
 from vet_core.database.health import DatabaseHealth, check_database
 from vet_core.database.retry import (
     backoff_delay,
@@ -18,6 +23,7 @@ __all__ = [
     "build_database_url",
     "check_database",
     "connect_with_retry",
+    "constraint_name",
     "create_engine",
     "create_session_factory",
     "is_connection_error",

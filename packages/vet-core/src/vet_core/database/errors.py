@@ -36,6 +36,23 @@ def sqlstate_of(error: BaseException) -> str | None:
     return None
 
 
+def constraint_name(error: BaseException) -> str | None:
+    """The name of the constraint a (wrapped asyncpg) integrity error reports, if any.
+
+    Services turn a refusal by a *named* constraint into their own clear error (a taken slot, a
+    taken microchip) and let any other refusal through.
+    """
+    current: BaseException | None = error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        name = getattr(current, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+        current = getattr(current, "orig", None) or current.__cause__
+    return None
+
+
 def is_connection_error(error: BaseException) -> bool:
     """Whether ``error`` means the server could not be reached or went away."""
     if isinstance(error, OSError | asyncio.TimeoutError | TimeoutError | ConnectionError):

@@ -21,14 +21,12 @@ same transaction so that the WebSocket fan-out happens exactly when the message 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, literal, or_, select, tuple_
+from sqlalchemy import and_, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import REGCONFIG, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +57,7 @@ from vet_core.schemas.messaging import MessageCreate
 from vet_core.utils.time import to_utc, utcnow
 from vet_services.auth.permissions import Actor
 from vet_services.outbox import enqueue
+from vet_services.pagination import DEFAULT_LIMIT, Page, keyset, page_of
 
 #: Outbox topic of a new message; the API's WebSocket relay pushes it to the recipients.
 NEW_MESSAGE_TOPIC = "messaging.new_message"
@@ -820,64 +819,28 @@ async def unread_counts(session: AsyncSession, actor: Actor) -> dict[uuid.UUID, 
 # --- reading and searching --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MessagePage:
-    """Messages newest first and the cursor of the older ones (``None`` when there are none)."""
-
-    items: list[Message]
-    next_cursor: str | None
-
-
-def encode_cursor(created_at: datetime, message_id: uuid.UUID) -> str:
-    """An opaque cursor for the keyset (created_at, id) of the last message of a page."""
-    raw = f"{to_utc(created_at).isoformat()}|{message_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The keyset of :func:`encode_cursor`; a tampered cursor is a validation error."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, message_id = raw.split("|", 1)
-        return to_utc(datetime.fromisoformat(created_at)), uuid.UUID(message_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise SchemaValidationException(
-            "the cursor is not valid", details={"field": "cursor"}
-        ) from None
-
-
 async def list_messages(
     session: AsyncSession,
     actor: Actor,
     conversation_id: uuid.UUID,
     *,
     cursor: str | None = None,
-    limit: int = DEFAULT_PAGE_SIZE,
-) -> MessagePage:
+    limit: int = DEFAULT_LIMIT,
+) -> Page[Message]:
     """A page of the conversation, newest first; deleted messages keep their place.
 
     Keyset pagination on (created_at, id): a message arriving while the client scrolls back does
     not shift the pages (offsets would repeat or skip messages).
     """
     await get_conversation_access(session, actor, conversation_id)
-    size = max(1, min(limit, MAX_PAGE_SIZE))
-    statement = select(Message).where(Message.conversation_id == conversation_id)
-    if cursor is not None:
-        created_at, message_id = decode_cursor(cursor)
-        statement = statement.where(
-            tuple_(Message.created_at, Message.id)
-            < tuple_(literal(created_at), literal(message_id))
-        )
-    rows = list(
-        (
-            await session.execute(
-                statement.order_by(Message.created_at.desc(), Message.id.desc()).limit(size + 1)
-            )
-        ).scalars()
+    statement = keyset(
+        select(Message).where(Message.conversation_id == conversation_id),
+        Message.created_at,
+        Message.id,
+        cursor=cursor,
+        limit=limit,
     )
-    items = rows[:size]
-    next_cursor = encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > size else None
-    return MessagePage(items, next_cursor)
+    return page_of((await session.execute(statement)).scalars().all(), limit)
 
 
 async def search_messages(

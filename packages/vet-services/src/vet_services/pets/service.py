@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vet_core.database import constraint_name
 from vet_core.exceptions import (
     BusinessRuleException,
     ConflictException,
@@ -29,19 +30,12 @@ from vet_core.models.enums import OwnershipRole, PetStatus, Species
 from vet_core.schemas.pets import PetCreate, PetUpdate
 from vet_services.auth.permissions import Action, Actor, Resource, authorize
 from vet_services.outbox import enqueue
+from vet_services.pagination import DEFAULT_LIMIT, Page, check_limit, keyset, page_of
 from vet_services.pets.access import (
     load_pet_resource,
     owned_by_clause,
     require_primary_owner,
     treated_by_clause,
-)
-from vet_services.pets.integrity import constraint_name
-from vet_services.pets.pagination import (
-    DEFAULT_PAGE_LIMIT,
-    Page,
-    check_limit,
-    decode_cursor,
-    encode_cursor,
 )
 
 MICROCHIP_CONSTRAINT = "uq_pets_microchip"
@@ -118,7 +112,7 @@ async def list_my_pets(
     status: PetStatus | None = None,
     name: str | None = None,
     cursor: str | None = None,
-    limit: int = DEFAULT_PAGE_LIMIT,
+    limit: int = DEFAULT_LIMIT,
 ) -> Page[Pet]:
     """The pets the caller owns or co-owns, oldest first, one keyset page at a time.
 
@@ -127,7 +121,7 @@ async def list_my_pets(
     """
     check_limit(limit)
     if actor.user_id is None:
-        return Page(items=[], next_cursor=None)
+        return Page(items=[], next_cursor=None, limit=limit)
     criteria: list[ColumnElement[bool]] = [Pet.not_deleted(), owned_by_clause(actor.user_id)]
     if species is not None:
         criteria.append(Pet.species == species)
@@ -135,23 +129,15 @@ async def list_my_pets(
         criteria.append(Pet.status == status)
     if name:
         criteria.append(Pet.name.icontains(name.strip(), autoescape=True))
-    if cursor is not None:
-        after = decode_cursor(cursor)
-        criteria.append(tuple_(Pet.created_at, Pet.id) > tuple_(after.created_at, after.id))
-    rows = (
-        (
-            await session.execute(
-                select(Pet).where(*criteria).order_by(Pet.created_at, Pet.id).limit(limit + 1)
-            )
-        )
-        .scalars()
-        .all()
+    statement = keyset(
+        select(Pet).where(*criteria),
+        Pet.created_at,
+        Pet.id,
+        cursor=cursor,
+        limit=limit,
+        descending=False,
     )
-    items = list(rows[:limit])
-    next_cursor = (
-        encode_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit and items else None
-    )
-    return Page(items=items, next_cursor=next_cursor)
+    return page_of((await session.execute(statement)).scalars().all(), limit)
 
 
 async def search_patients(
