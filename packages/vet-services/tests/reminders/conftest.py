@@ -1,0 +1,65 @@
+"""The reminder tests' fixtures: an SMTP server on loopback, a dispatcher sending through it, and
+row builders (shared with the notification tests, which own the loopback servers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from notifications.builders import Make
+from notifications.loopback import ProviderServer, SmtpSink, twilio_responder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vet_services.notifications.channels import EmailChannel, SmsChannel
+from vet_services.notifications.dispatcher import Dispatcher
+from vet_services.notifications.settings import SmtpSettings, TwilioSettings
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[ProviderServer]:
+    server = ProviderServer(twilio_responder)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    smtp_server.reset()
+    yield smtp_server
+    smtp_server.reset()
+
+
+@pytest.fixture
+def twilio(twilio_server: ProviderServer) -> Iterator[ProviderServer]:
+    twilio_server.reset()
+    yield twilio_server
+    twilio_server.reset()
+
+
+@pytest.fixture
+def dispatcher(smtp: SmtpSink, twilio: ProviderServer) -> Dispatcher:
+    """E-mail and SMS against loopback servers (in-app is always there)."""
+    return Dispatcher(
+        [
+            EmailChannel(SmtpSettings(host="127.0.0.1", port=smtp.port, start_tls=False)),
+            SmsChannel(
+                TwilioSettings(
+                    base_url=twilio.base_url, account_sid="AC1", from_number="+15005550006"
+                )
+            ),
+        ]
+    )
+
+
+@pytest.fixture
+def make(db_session: AsyncSession) -> Make:
+    return Make(db_session)
