@@ -1,0 +1,63 @@
+"""Scheduling: availability, booking, holds, the appointment lifecycle, calendars and the waitlist.
+
+Every function takes the caller's ``AsyncSession`` first and flushes, never commits. Functions
+that touch someone's data take an :class:`~vet_services.auth.permissions.Actor` and authorize it.
+The database's exclusion constraint, not any check in Python, is what keeps a veterinarian from
+being booked twice.
+"""
+
+from vet_services.scheduling.availability import Slot, clinic_slots, veterinarian_slots
+from vet_services.scheduling.booking import BookingRequest, book_appointment
+from vet_services.scheduling.calendar import (
+    Calendar,
+    CalendarDay,
+    CalendarEntry,
+    day_view,
+    week_view,
+)
+from vet_services.scheduling.holds import convert_hold, create_hold, expire_holds, release_hold
+from vet_services.scheduling.lifecycle import (
+    TRANSITIONS,
+    cancel,
+    confirm,
+    reschedule,
+    reschedule_history,
+    transition,
+)
+from vet_services.scheduling.policy import SchedulingPolicy
+from vet_services.scheduling.waitlist import (
+    claim_offer,
+    expire_waitlist,
+    join_waitlist,
+    leave_waitlist,
+    offer_freed_slot,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "BookingRequest",
+    "Calendar",
+    "CalendarDay",
+    "CalendarEntry",
+    "SchedulingPolicy",
+    "Slot",
+    "book_appointment",
+    "cancel",
+    "claim_offer",
+    "clinic_slots",
+    "confirm",
+    "convert_hold",
+    "create_hold",
+    "day_view",
+    "expire_holds",
+    "expire_waitlist",
+    "join_waitlist",
+    "leave_waitlist",
+    "offer_freed_slot",
+    "release_hold",
+    "reschedule",
+    "reschedule_history",
+    "transition",
+    "veterinarian_slots",
+    "week_view",
+]
