@@ -1,0 +1,1 @@
+"""Finding clinics: nearest-first search with filters, and emergency routing."""
