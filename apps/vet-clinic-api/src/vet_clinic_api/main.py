@@ -18,10 +18,12 @@ from vet_clinic_api.resources import Resources
 from vet_clinic_api.routers import (
     api_keys,
     clinical,
+    clinics,
     conversations,
     health,
     pets,
     users,
+    veterinarians,
     webhooks,
     ws,
 )
@@ -64,7 +66,18 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (users, pets, clinical, conversations, api_keys, webhooks, ws):
+    routers = (
+        users,
+        clinics,
+        veterinarians,
+        pets,
+        clinical,
+        conversations,
+        api_keys,
+        webhooks,
+        ws,
+    )
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Added inside-out: the last one added is the outermost.
