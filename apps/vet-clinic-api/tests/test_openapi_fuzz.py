@@ -35,7 +35,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served_api(database_url, redis_url):
-    """A real server in a thread; yields its base URL and an admin token."""
+    """A real server in a thread; yields its base URL and an admin token.
+
+    Stripe is configured but unreachable: a request that gets that far must answer with the
+    declared 503, never a 500.
+    """
+    patch = pytest.MonkeyPatch()
+    patch.setenv("STRIPE_API_KEY", "sk_test_fuzz")
+    patch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
+    patch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_ZnV6ei1zZWNyZXQ=")
     app = create_app(
         settings_for(
             database_url,
@@ -74,6 +82,7 @@ def served_api(database_url, redis_url):
     yield f"http://127.0.0.1:{port}", mint(clerk_id, exp=int(time.time()) + 3600)
     server.should_exit = True
     thread.join(timeout=10)
+    patch.undo()
 
 
 FUZZ_SETTINGS = settings(

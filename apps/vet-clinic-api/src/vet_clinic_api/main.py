@@ -21,7 +21,11 @@ from vet_clinic_api.routers import (
     clinics,
     conversations,
     health,
+    payments,
     pets,
+    reviews,
+    shop,
+    stripe_webhook,
     users,
     veterinarians,
     webhooks,
@@ -53,6 +57,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            gateway = getattr(app.state, "stripe_gateway", None)
+            if gateway is not None:  # created on first use by the payment routes
+                await gateway.aclose()
             await app.state.resources.close()
 
     docs = settings.http.docs
@@ -73,8 +80,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         pets,
         clinical,
         conversations,
+        shop,
+        payments,
+        reviews,
         api_keys,
         webhooks,
+        stripe_webhook,
         ws,
     )
     for module in routers:
