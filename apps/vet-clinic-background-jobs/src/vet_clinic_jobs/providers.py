@@ -1,0 +1,50 @@
+"""The external systems a worker process talks to, built once per process from settings.
+
+Every base address comes from the environment (``SMTP_*``, ``TWILIO_*``, ``FCM_*``,
+``STORAGE_*``), so tests and the benchmark point them at real servers on loopback.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from vet_services.notifications import Dispatcher, TemplateRenderer
+from vet_services.notifications.channels import Channel, EmailChannel, PushChannel, SmsChannel
+from vet_services.notifications.settings import FcmSettings, SmtpSettings, TwilioSettings
+from vet_services.storage import ObjectStorage, storage_from_settings
+
+#: The messages only the worker sends (emergency alerts, digests, report links).
+JOB_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def configured_channels() -> list[Channel]:
+    """E-mail always; SMS and push only when their provider is configured."""
+    channels: list[Channel] = [EmailChannel(SmtpSettings())]
+    twilio = TwilioSettings()
+    if twilio.account_sid:
+        channels.append(SmsChannel(twilio))
+    fcm = FcmSettings()
+    if fcm.project_id:
+        channels.append(PushChannel(fcm))
+    return channels
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    """The dispatcher of the services' own templates (reminders)."""
+    return Dispatcher(configured_channels())
+
+
+@cache
+def job_dispatcher() -> Dispatcher:
+    """The dispatcher of the worker's templates (:data:`JOB_TEMPLATES`)."""
+    return Dispatcher(configured_channels(), TemplateRenderer(JOB_TEMPLATES))
+
+
+@cache
+def storage() -> ObjectStorage:
+    return storage_from_settings()
+
+
+__all__ = ["JOB_TEMPLATES", "configured_channels", "dispatcher", "job_dispatcher", "storage"]
