@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import release
-from conftest import commit_change, git
 from packaging.version import Version
+
+from conftest import commit_change, git
 
 TODAY = dt.datetime.now(tz=dt.UTC).date().isoformat()
 
