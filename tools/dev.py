@@ -2,7 +2,8 @@
 """The two commands of the README, for a machine that has nothing but Python 3.11+.
 
     python3 tools/dev.py up      start the development stack: embedded servers (unless URLs are
-                                 set), migrations, demo data, dev tokens, the API (Ctrl-C stops)
+                                 set), migrations, demo data, dev tokens, the API, the worker,
+                                 beat and the outbox relay (Ctrl-C stops them all)
     python3 tools/dev.py test    run every check CI runs (all nox default sessions)
     python3 tools/dev.py down    stop the embedded servers
 
@@ -68,7 +69,8 @@ def main() -> None:
         run(uv, "run", "--frozen", "--only-group", "nox", "nox", *options.args)
         return
 
-    run(uv, "sync", "--frozen", "--all-packages")
+    # --inexact: keep whatever else the environment holds (test and lint tools).
+    run(uv, "sync", "--frozen", "--all-packages", "--inexact")
     vet_core = str(ROOT / ".venv" / ("Scripts" if os.name == "nt" else "bin") / "vet-core")
     if options.command == "down":
         run(vet_core, "embedded", "stop")
@@ -79,9 +81,20 @@ def main() -> None:
         else:
             run(vet_core, "embedded", "start", "--only", server)
     run(vet_core, "db", "upgrade")
-    print(
-        "\nThe database is migrated and the servers are up. Stop them with: python3 tools/dev.py down"
-    )
+    bindir = Path(vet_core).parent
+    # The worker, beat and the outbox relay run beside the API, in this process group:
+    # Ctrl-C reaches all of them, and leaving the API stops them too.
+    jobs = subprocess.Popen([str(bindir / "vet-clinic-jobs"), "stack"], cwd=ROOT)
+    try:
+        run(str(bindir / "vet-clinic-api"), "dev", *options.args)
+    except KeyboardInterrupt:
+        print("\nStopped. The embedded servers keep running: python3 tools/dev.py down stops them.")
+    finally:
+        jobs.terminate()
+        try:
+            jobs.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            jobs.kill()
 
 
 if __name__ == "__main__":

@@ -17,12 +17,17 @@ from vet_clinic_api.middleware.security import BodySizeLimitMiddleware, Security
 from vet_clinic_api.resources import Resources
 from vet_clinic_api.routers import (
     api_keys,
+    audit,
     clinical,
     clinics,
     conversations,
+    files,
     health,
+    notifications,
     payments,
     pets,
+    places,
+    reports,
     reviews,
     shop,
     stripe_webhook,
@@ -75,6 +80,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     routers = (
         users,
+        places,  # before clinics: /clinics/search must not be read as /clinics/{clinic_id}
         clinics,
         veterinarians,
         pets,
@@ -83,6 +89,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         shop,
         payments,
         reviews,
+        files,
+        notifications,
+        reports,
+        audit,
         api_keys,
         webhooks,
         stripe_webhook,
