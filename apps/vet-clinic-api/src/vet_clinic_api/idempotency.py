@@ -32,6 +32,7 @@ IdempotencyKey = Annotated[
 ]
 
 _IN_PROGRESS = "in-progress"
+_IN_PROGRESS_TTL = 120
 
 
 async def idempotent(

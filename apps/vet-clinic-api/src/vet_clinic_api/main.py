@@ -17,7 +17,9 @@ from vet_clinic_api.middleware.security import BodySizeLimitMiddleware, Security
 from vet_clinic_api.resources import Resources
 from vet_clinic_api.routers import (
     api_keys,
+    appointments,
     audit,
+    availability,
     clinical,
     clinics,
     conversations,
@@ -33,6 +35,7 @@ from vet_clinic_api.routers import (
     stripe_webhook,
     users,
     veterinarians,
+    waitlist,
     webhooks,
     ws,
 )
@@ -85,6 +88,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         veterinarians,
         pets,
         clinical,
+        appointments,
+        availability,
+        waitlist,
         conversations,
         shop,
         payments,
