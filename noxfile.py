@@ -37,6 +37,8 @@ nox.options.sessions = [
     "lowest",
     "release_tool",
     "actionlint",
+    "docker_lint",
+    "images",
 ]
 # Contributors bring their Python; uv must never download one.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
