@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.builders import Make
-from notifications.loopback import ProviderServer, SmtpSink, fcm_responder, twilio_responder
+from notifications.loopback import ProviderServer, SmtpSink
 from vet_services.notifications.channels import EmailChannel, PushChannel, SmsChannel
 from vet_services.notifications.dispatcher import Dispatcher
 from vet_services.notifications.settings import FcmSettings, SmtpSettings, TwilioSettings
@@ -18,52 +16,6 @@ TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_TOKEN = "loopback-auth-token"
 FCM_PROJECT = "vet-platform-test"
 FCM_TOKEN = "ya29.loopback-access-token"
-
-
-@pytest.fixture(scope="session")
-def smtp_sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="session")
-def twilio_server() -> Iterator[ProviderServer]:
-    server = ProviderServer(twilio_responder)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def fcm_server() -> Iterator[ProviderServer]:
-    server = ProviderServer(fcm_responder)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(smtp_sink: SmtpSink) -> Iterator[SmtpSink]:
-    """The SMTP server, emptied for this test."""
-    smtp_sink.reset()
-    yield smtp_sink
-    smtp_sink.reset()
-
-
-@pytest.fixture
-def twilio(twilio_server: ProviderServer) -> Iterator[ProviderServer]:
-    twilio_server.reset()
-    yield twilio_server
-    twilio_server.reset()
-
-
-@pytest.fixture
-def fcm(fcm_server: ProviderServer) -> Iterator[ProviderServer]:
-    fcm_server.reset()
-    yield fcm_server
-    fcm_server.reset()
 
 
 @pytest.fixture

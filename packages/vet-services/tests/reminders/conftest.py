@@ -3,46 +3,14 @@ row builders (shared with the notification tests, which own the loopback servers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from notifications.builders import Make
-from notifications.loopback import ProviderServer, SmtpSink, twilio_responder
+from notifications.loopback import ProviderServer, SmtpSink
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_services.notifications.channels import EmailChannel, SmsChannel
 from vet_services.notifications.dispatcher import Dispatcher
 from vet_services.notifications.settings import SmtpSettings, TwilioSettings
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[SmtpSink]:
-    sink = SmtpSink()
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="session")
-def twilio_server() -> Iterator[ProviderServer]:
-    server = ProviderServer(twilio_responder)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
-    smtp_server.reset()
-    yield smtp_server
-    smtp_server.reset()
-
-
-@pytest.fixture
-def twilio(twilio_server: ProviderServer) -> Iterator[ProviderServer]:
-    twilio_server.reset()
-    yield twilio_server
-    twilio_server.reset()
 
 
 @pytest.fixture
