@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,57 +23,19 @@ from vet_clinic_api.routers import payments, reviews, shop, stripe_webhook
 from vet_core.models.clinics import Clinic
 from vet_core.models.enums import AppointmentStatus
 from vet_core.models.identity import User
+from vet_services.payments.loopback import localstripe_server
 
 from conftest import Api, error_of
 
 STRIPE_KEY = "sk_test_12345"
 STRIPE_SECRET = "whsec_test_" + "f0e1d2c3b4a5" * 3
 
-#: localstripe's aiohttp app on 127.0.0.1, on a port the OS picks; no snapshot on disk.
-_SERVER = """
-import asyncio
-from aiohttp import web
-from localstripe.resources import store
-from localstripe.server import app
-
-store.dump_to_disk = lambda: None
-
-async def main():
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    print(f"listening {host} {port}", flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
-
 
 @pytest.fixture(scope="module")
 def localstripe_url() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("listening"):
-            raise RuntimeError(f"localstripe did not start: {line!r}")
-        _, host, port = line.split()
-        assert host == "127.0.0.1"
-        yield f"http://{host}:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """The base address of a localstripe server on loopback."""
+    with localstripe_server() as url:
+        yield url
 
 
 @pytest_asyncio.fixture(loop_scope="session")

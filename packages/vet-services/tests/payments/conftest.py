@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,57 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payments.builders import Rows
 from vet_services.payments.gateway import StripeGateway
+from vet_services.payments.loopback import localstripe_server
 from vet_services.payments.settings import StripeSettings
 
 API_KEY = "sk_test_12345"
 WEBHOOK_SECRET = "whsec_test_" + "a1b2c3d4e5f6" * 3
 
-#: Started with ``python -c``: localstripe's aiohttp app on 127.0.0.1, port chosen by the OS.
-_SERVER = """
-import asyncio, sys
-from aiohttp import web
-from localstripe.resources import store
-from localstripe.server import app
-
-store.dump_to_disk = lambda: None  # no /tmp/localstripe.pickle shared between runs
-
-async def main():
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    print(f"listening {host} {port}", flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
-
 
 @pytest.fixture(scope="session")
 def localstripe_url() -> Iterator[str]:
-    """The base address of a localstripe server on loopback, for the whole session."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("listening"):
-            raise RuntimeError(f"localstripe did not start: {line!r}")
-        _, host, port = line.split()
-        assert host == "127.0.0.1"
-        yield f"http://{host}:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """The base address of a localstripe server on loopback."""
+    with localstripe_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
