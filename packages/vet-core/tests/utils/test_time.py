@@ -18,10 +18,12 @@ from vet_core.utils.time import (
     AmbiguousTimeError,
     Nonexistent,
     NonexistentTimeError,
+    clock_offset,
     ensure_aware,
     local_day_bounds,
     localize,
     parse_timezone,
+    set_clock_offset,
     to_utc,
     to_zone,
     utcnow,
@@ -459,3 +461,16 @@ def test_is_open_matches_wall_clock_through_dst_week(tz: str, first_day: date) -
         if hours.is_open(instant) != _wall_clock_open(instant.astimezone(zone)):
             mismatches.append(instant.astimezone(zone).isoformat())
     assert mismatches == []
+
+
+def test_clock_offset_moves_utcnow_and_zero_restores_it() -> None:
+    real = datetime.now(UTC)
+    set_clock_offset(timedelta(hours=25))
+    try:
+        moved = utcnow()
+        assert clock_offset() == timedelta(hours=25)
+        assert timedelta(hours=25) <= moved - real < timedelta(hours=25, seconds=5)
+    finally:
+        set_clock_offset(timedelta(0))
+    assert utcnow() - datetime.now(UTC) < timedelta(seconds=1)
+    assert clock_offset() == timedelta(0)

@@ -53,9 +53,29 @@ class Ambiguous(StrEnum):
     RAISE = "raise"
 
 
+#: How far this process's clock runs ahead of the real one; see :func:`set_clock_offset`.
+_clock_offset = timedelta(0)
+
+
+def set_clock_offset(offset: timedelta) -> None:
+    """Move :func:`utcnow` of this process ``offset`` ahead of real time (zero restores it).
+
+    For end-to-end tests and demos that must see tomorrow's work today (a reminder due in 24
+    hours) without sleeping; production leaves it at zero. Only code that reads the time
+    through :func:`utcnow` follows it; the database's ``now()`` does not.
+    """
+    global _clock_offset  # noqa: PLW0603 - one process-wide clock, set once at start-up
+    _clock_offset = offset
+
+
+def clock_offset() -> timedelta:
+    """How far :func:`utcnow` runs ahead of real time (zero unless a test or demo moved it)."""
+    return _clock_offset
+
+
 def utcnow() -> datetime:
     """The current instant, aware, in UTC (``datetime.utcnow()`` is naive and deprecated)."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _clock_offset
 
 
 def ensure_aware(value: datetime, *, field: str = "datetime") -> datetime:
@@ -211,10 +231,12 @@ __all__ = [
     "AmbiguousTimeError",
     "Nonexistent",
     "NonexistentTimeError",
+    "clock_offset",
     "ensure_aware",
     "local_day_bounds",
     "localize",
     "parse_timezone",
+    "set_clock_offset",
     "to_utc",
     "to_zone",
     "utcnow",
