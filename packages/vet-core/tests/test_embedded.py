@@ -1,9 +1,11 @@
 """The embedded servers: start in seconds, are reused, stop cleanly, never used when a URL is set."""
 
 import pytest
+from redis.connection import parse_url
 
 from vet_core import embedded
 from vet_core.embedded import EmbeddedPostgres, EmbeddedRedis
+from vet_core.testing import with_redis_db
 
 
 def test_redis_starts_is_reused_and_stops(tmp_path):
@@ -57,3 +59,10 @@ def test_url_of_a_stopped_server_is_a_clear_error(tmp_path):
         EmbeddedRedis(tmp_path).url()
     with pytest.raises(EnvironmentException, match="not running"):
         EmbeddedPostgres(tmp_path).url()
+
+
+def test_with_redis_db_keeps_urls_that_redis_py_accepts() -> None:
+    unix = with_redis_db("unix:///srv/redis.sock?db=0", 7)
+    assert unix == "unix:///srv/redis.sock?db=7"
+    assert parse_url(unix)["db"] == 7
+    assert with_redis_db("redis://127.0.0.1:6379/0", 3) == "redis://127.0.0.1:6379/3"
