@@ -28,6 +28,9 @@ from vet_services.audit import record_change
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from vet_clinic_api.main import configure_logging
+
+    configure_logging()  # one JSON line per request, as in development
     uvicorn.run(
         "vet_clinic_api.main:create_app",
         factory=True,
@@ -172,3 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VetCoreException as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
         return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
