@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from vet_clinic_jobs.routing import QUEUES
@@ -127,6 +128,20 @@ def stack(extra: Sequence[str]) -> int:
     return 1 if failed and not stopping else 0
 
 
+def apply_clock_offset() -> None:
+    """Run this process's clock ``JOBS_CLOCK_OFFSET_SECONDS`` ahead (tests and demos only)."""
+    from vet_clinic_jobs.settings import get_settings
+    from vet_core.utils.time import set_clock_offset
+
+    offset = get_settings().clock_offset_seconds
+    if offset:
+        set_clock_offset(timedelta(seconds=offset))
+        logging.getLogger(__name__).warning(
+            "the jobs' clock runs %s ahead of real time (JOBS_CLOCK_OFFSET_SECONDS)",
+            timedelta(seconds=offset),
+        )
+
+
 COMMANDS = {"worker": worker, "beat": beat, "flower": flower, "relay": relay, "stack": stack}
 
 
@@ -138,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="passed on to Celery")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    apply_clock_offset()
     return COMMANDS[arguments.command](arguments.extra)
 
 

@@ -100,6 +100,14 @@ class JobsSettings(BaseSettings):
     digest_local_hour: int = Field(
         default=8, ge=0, le=23, description="the clinic-local hour of the daily digest"
     )
+    clock_offset_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description=(
+            "seconds the jobs' clock runs ahead of real time: end-to-end tests and demos see"
+            " tomorrow's reminders today; leave at 0 in production"
+        ),
+    )
 
     # --- Flower -----------------------------------------------------------------------------
     flower_address: str = "127.0.0.1"
