@@ -64,6 +64,10 @@ def test_tampered_expired_or_mismatched_requests_are_refused(local_storage: Loca
     with pytest.raises(AuthenticationException) as as_get:
         verify(local_storage.signing_key, "GET", key, query)
     assert as_get.value.code == "SIGNED_URL_INVALID"
+    for junk in ("é" * 43, "\udcff", ""):
+        with pytest.raises(AuthenticationException) as garbled:
+            verify(local_storage.signing_key, "PUT", key, {**query, "signature": junk})
+        assert garbled.value.code == "SIGNED_URL_INVALID"
     with pytest.raises(AuthenticationException) as expired:
         verify(local_storage.signing_key, "PUT", key, query, now=utcnow() + timedelta(minutes=6))
     assert expired.value.code == "SIGNED_URL_EXPIRED"

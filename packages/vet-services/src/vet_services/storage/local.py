@@ -81,7 +81,9 @@ def verify(
         content_length=query.get("content_length", ""),
         checksum=query.get("sha256", ""),
     )
-    if not hmac.compare_digest(expected, query.get("signature", "")):
+    # compare_digest refuses non-ASCII str; compare bytes so any junk is just a wrong signature.
+    given = query.get("signature", "").encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(expected.encode(), given):
         raise AuthenticationException("The link is not valid", code="SIGNED_URL_INVALID")
     if (now or utcnow()).timestamp() >= expires:
         raise AuthenticationException("The link has expired", code="SIGNED_URL_EXPIRED")
