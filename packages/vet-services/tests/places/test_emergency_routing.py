@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import Builder
 from places_builders import MANHATTAN, MONDAY_10AM_NEW_YORK, PlacesBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vet_core.exceptions import BusinessRuleException
+from vet_core.exceptions import (
+    BusinessRuleException,
+    NotFoundException,
+    SchemaValidationException,
+)
 from vet_core.models.enums import AppointmentStatus, Species
 from vet_core.models.outbox import OutboxEvent
 from vet_services.places.emergency import (
@@ -157,3 +162,31 @@ async def test_requests_to_unsuitable_clinics_are_refused(
         )
 
     assert raised.value.code == code
+
+
+async def test_only_a_signed_in_caller_may_name_a_pet_and_only_one_they_may_see(
+    db_session: AsyncSession, places: PlacesBuilder, build: Builder
+) -> None:
+    clinic = await places.clinic("ER", emergencies=True, open_24h=True)
+    owner, stranger = await build.owner(), await build.owner()
+    pet = await build.pet(owner)
+    request = {
+        "clinic_id": clinic.id,
+        "description": "Swallowed a sock",
+        "contact_phone": "+12125550199",
+        "pet_id": pet.id,
+        "now": NOW,
+    }
+
+    with pytest.raises(NotFoundException):
+        await create_emergency_request(db_session, stranger.actor, **request)
+    with pytest.raises(SchemaValidationException) as anonymous:
+        await create_emergency_request(db_session, None, **request)
+    assert anonymous.value.details["field"] == "pet_id"
+    await create_emergency_request(db_session, owner.actor, **request)
+
+    [event] = (
+        await db_session.scalars(select(OutboxEvent).where(OutboxEvent.topic == NOTIFY_TOPIC))
+    ).all()
+    assert event.payload["pet_id"] == str(pet.id)
+    assert event.payload["species"] == "dog"

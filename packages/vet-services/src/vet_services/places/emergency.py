@@ -29,6 +29,7 @@ from vet_core.utils.geo import haversine_km, validate_coordinates
 from vet_core.utils.time import ensure_aware, utcnow
 from vet_services.auth.permissions import Actor
 from vet_services.outbox import enqueue
+from vet_services.pets.service import get_pet
 from vet_services.places.search import (
     ACTIVE_CLINIC_SQL,
     DISTANCE_SQL,
@@ -165,7 +166,8 @@ async def create_emergency_request(
 ) -> EmergencyRequestReceipt:
     """Tell ``clinic_id`` an emergency is on its way; returns the request's reference.
 
-    Anyone may call (a frightened owner might not be signed in); ``actor`` is recorded when known.
+    Anyone may call (a frightened owner might not be signed in); ``actor`` is recorded when known,
+    and only a signed-in caller may name a pet, one they may see.
     The clinic must be active, accept emergencies and be open at ``now``: sending someone to a
     closed door is worse than an error.
     """
@@ -196,6 +198,14 @@ async def create_emergency_request(
         raise BusinessRuleException(
             "This clinic is closed now; choose another", code="CLINIC_CLOSED"
         )
+    if pet_id is not None:
+        # Only a pet the caller may see can be named (someone else's is "not found").
+        if actor is None:
+            raise SchemaValidationException(
+                "sign in to name a pet, or leave pet_id out", details={"field": "pet_id"}
+            )
+        pet = await get_pet(session, actor, pet_id)
+        species = species if species is not None else pet.species
     distance_m: float | None = None
     if latitude is not None and longitude is not None:
         lat, lng = validate_coordinates(latitude, longitude)
