@@ -33,6 +33,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "tests",
+    "e2e",
     "wheels",
     "lowest",
     "release_tool",
@@ -70,6 +71,16 @@ def tests(session: nox.Session, package: str) -> None:
     session.chdir(PACKAGES[package])
     args = session.posargs or ["-n", "auto", "--dist", "loadfile"]
     session.run("pytest", *args)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Across the packages: a booking over HTTP reaches the owner's mailbox, then its reminder.
+
+    The API, worker, beat and relay run as real processes on the real servers (see tools/e2e.py).
+    """
+    uv_sync(session, "--all-packages")
+    session.run("python", "tools/e2e.py", *session.posargs)
 
 
 @nox.session

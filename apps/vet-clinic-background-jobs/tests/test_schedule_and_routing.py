@@ -39,6 +39,7 @@ def test_the_reminder_pass_and_the_housekeeping_are_scheduled() -> None:
         ("reminders.vaccination_given", "notifications"),
         ("emergency.notify_clinic", "notifications"),
         ("waitlist.offer_freed_slot", "notifications"),
+        ("scheduling.appointment_booked", "notifications"),
         ("notifications.retry_due", "notifications"),
         ("payments.payment_failed", "payments"),
         ("commerce.order_paid", "payments"),

@@ -28,6 +28,7 @@ from vet_clinic_jobs.settings import JobsSettings, celery_redis_url, get_setting
 
 TASK_MODULES = (
     "vet_clinic_jobs.tasks.reminders",
+    "vet_clinic_jobs.tasks.appointments",
     "vet_clinic_jobs.tasks.notifications",
     "vet_clinic_jobs.tasks.media",
     "vet_clinic_jobs.tasks.waitlist",

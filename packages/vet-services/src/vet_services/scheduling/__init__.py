@@ -15,6 +15,7 @@ from vet_services.scheduling.calendar import (
     day_view,
     week_view,
 )
+from vet_services.scheduling.events import appointment_booked, slot_freed
 from vet_services.scheduling.holds import convert_hold, create_hold, expire_holds, release_hold
 from vet_services.scheduling.lifecycle import (
     TRANSITIONS,
@@ -24,6 +25,7 @@ from vet_services.scheduling.lifecycle import (
     reschedule_history,
     transition,
 )
+from vet_services.scheduling.notices import follow_up_booking, notify_waitlist_offers
 from vet_services.scheduling.policy import SchedulingPolicy
 from vet_services.scheduling.waitlist import (
     claim_offer,
@@ -41,6 +43,7 @@ __all__ = [
     "CalendarEntry",
     "SchedulingPolicy",
     "Slot",
+    "appointment_booked",
     "book_appointment",
     "cancel",
     "claim_offer",
@@ -51,12 +54,15 @@ __all__ = [
     "day_view",
     "expire_holds",
     "expire_waitlist",
+    "follow_up_booking",
     "join_waitlist",
     "leave_waitlist",
+    "notify_waitlist_offers",
     "offer_freed_slot",
     "release_hold",
     "reschedule",
     "reschedule_history",
+    "slot_freed",
     "transition",
     "veterinarian_slots",
     "week_view",

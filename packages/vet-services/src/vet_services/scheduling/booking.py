@@ -34,6 +34,7 @@ from vet_core.utils.time import ensure_aware, utcnow
 from vet_services.auth.permissions import Action, Actor, authorize
 from vet_services.scheduling.access import appointment_resource, pet_owner_ids
 from vet_services.scheduling.availability import Slot, check_interval, veterinarian_slots
+from vet_services.scheduling.events import appointment_booked
 from vet_services.scheduling.policy import SchedulingPolicy
 
 APPOINTMENT_OVERLAP = "APPOINTMENT_OVERLAP"
@@ -208,6 +209,9 @@ async def book_appointment(
     body, and :class:`BusinessRuleException` ``APPOINTMENT_OUTSIDE_AVAILABILITY`` (or a notice or
     horizon code) when the time is not bookable. The same key with the same body returns the
     appointment booked the first time, unchanged.
+
+    A new booking enqueues its confirmation and reminders (:mod:`.events`) in the same
+    transaction.
     """
     policy = policy or SchedulingPolicy()
     now = ensure_aware(now, field="now") if now is not None else utcnow()
@@ -298,6 +302,7 @@ async def book_appointment(
             if replayed is not None:
                 return replayed
         raise
+    await appointment_booked(session, appointment)
     return appointment
 
 

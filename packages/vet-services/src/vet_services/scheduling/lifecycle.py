@@ -32,6 +32,7 @@ from vet_core.utils.time import ensure_aware, utcnow
 from vet_services.auth.permissions import Action, Actor, Resource, authorize
 from vet_services.scheduling.access import appointment_resource, pet_owner_ids
 from vet_services.scheduling.booking import BookingRequest, book_appointment
+from vet_services.scheduling.events import slot_freed
 from vet_services.scheduling.policy import SchedulingPolicy
 
 TRANSITION_INVALID = "APPOINTMENT_TRANSITION_INVALID"
@@ -54,6 +55,8 @@ TRANSITIONS: Mapping[AppointmentStatus, frozenset[AppointmentStatus]] = {
 
 #: Statuses from which an appointment may be moved to another time.
 RESCHEDULABLE = frozenset({S.REQUESTED, S.SCHEDULED, S.CONFIRMED})
+#: Transitions after which the slot is free again and is offered to the waitlist.
+FREES_SLOT = frozenset({S.CANCELLED, S.NO_SHOW})
 
 
 def action_for(target: AppointmentStatus) -> Action:
@@ -189,9 +192,12 @@ async def transition(
     check_transition(current, target)
     if target is S.CANCELLED:
         _check_cancellation_window(actor, resource, appointment, policy, now)
-    return await compare_and_set(
+    changed = await compare_and_set(
         session, appointment_id, current, _stamps(target, actor, now, reason)
     )
+    if target in FREES_SLOT:
+        await slot_freed(session, changed)
+    return changed
 
 
 async def confirm(
@@ -212,8 +218,8 @@ async def cancel(
 ) -> Appointment:
     """Cancel; owners only outside the clinic's cancellation window, staff at any time.
 
-    The freed slot may be offered to the waitlist with
-    :func:`vet_services.scheduling.waitlist.offer_freed_slot` (the caller decides, after this).
+    The freed slot is offered to the waitlist by a job enqueued in the same transaction
+    (:func:`vet_services.scheduling.events.slot_freed`).
     """
     return await transition(
         session, actor, appointment_id, S.CANCELLED, reason=reason, policy=policy, now=now
@@ -261,12 +267,14 @@ async def reschedule(
     )
     try:
         async with session.begin_nested():
-            await compare_and_set(
+            cancelled = await compare_and_set(
                 session, old.id, old.status, _stamps(S.CANCELLED, actor, now, "rescheduled")
             )
-            return await book_appointment(
+            successor = await book_appointment(
                 session, actor, request, policy=policy, now=now, rescheduled_from_id=old.id
             )
+            await slot_freed(session, cancelled)
+            return successor
     except VetCoreException:
         # The savepoint undid the cancellation; drop the cancelled values loaded into ``old``.
         await session.refresh(old)
