@@ -26,6 +26,8 @@ PURGE_SOFT_DELETED = "maintenance.purge_soft_deleted"
 ANALYZE = "maintenance.analyze_hot_tables"
 PRUNE_OUTBOX = "maintenance.prune_outbox"
 HEALTH = "maintenance.health"
+MARK_NO_SHOWS = "maintenance.mark_no_shows"
+DAILY_DIGEST = "reports.daily_digest"
 
 
 def beat_schedule(settings: JobsSettings) -> dict[str, dict[str, Any]]:
@@ -67,6 +69,17 @@ def beat_schedule(settings: JobsSettings) -> dict[str, dict[str, Any]]:
         "analyze-hot-tables": {
             "task": ANALYZE,
             "schedule": crontab(hour=4, minute=0),
+        },
+        "mark-no-shows": {
+            "task": MARK_NO_SHOWS,
+            "schedule": timedelta(minutes=10),
+            "options": {"expires": 600},
+        },
+        # Hourly at :00 UTC; the task picks the clinics whose local hour is the digest hour.
+        "daily-digest": {
+            "task": DAILY_DIGEST,
+            "schedule": crontab(minute=0),
+            "options": {"expires": 3000},
         },
         "health": {
             "task": HEALTH,

@@ -33,6 +33,10 @@ TASK_MODULES = (
     "vet_clinic_jobs.tasks.media",
     "vet_clinic_jobs.tasks.waitlist",
     "vet_clinic_jobs.tasks.maintenance",
+    "vet_clinic_jobs.tasks.payments",
+    "vet_clinic_jobs.tasks.commerce",
+    "vet_clinic_jobs.tasks.messaging",
+    "vet_clinic_jobs.tasks.reports",
 )
 
 

@@ -12,9 +12,12 @@ from pathlib import Path
 from vet_services.notifications import Dispatcher, TemplateRenderer
 from vet_services.notifications.channels import Channel, EmailChannel, PushChannel, SmsChannel
 from vet_services.notifications.settings import FcmSettings, SmtpSettings, TwilioSettings
+from vet_services.payments.gateway import StripeGateway
+from vet_services.payments.settings import StripeSettings
 from vet_services.storage import ObjectStorage, storage_from_settings
 
-#: The messages only the worker sends (emergency alerts, digests, report links).
+#: The messages only the worker sends (emergency alerts); the services' own templates
+#: (reminders, follow-ups, digests, export links) are rendered by :func:`dispatcher`.
 JOB_TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -47,4 +50,20 @@ def storage() -> ObjectStorage:
     return storage_from_settings()
 
 
-__all__ = ["JOB_TEMPLATES", "configured_channels", "dispatcher", "job_dispatcher", "storage"]
+@cache
+def gateway() -> StripeGateway:
+    """Stripe (``STRIPE_*``), built on first use: only refunds need it.
+
+    One per worker process, used on that process's one event loop (:mod:`vet_clinic_jobs.db`).
+    """
+    return StripeGateway(StripeSettings())
+
+
+__all__ = [
+    "JOB_TEMPLATES",
+    "configured_channels",
+    "dispatcher",
+    "gateway",
+    "job_dispatcher",
+    "storage",
+]

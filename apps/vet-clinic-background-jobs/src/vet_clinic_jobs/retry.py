@@ -2,7 +2,8 @@
 
 Transient means the same call may succeed in a moment: the database unreachable or gone away
 (:func:`vet_core.database.is_connection_error`), an SMTP relay refusing for now or dropping the
-connection, an HTTP provider timing out or answering 5xx. Those are retried with exponential
+connection, an HTTP provider timing out or answering 5xx, Stripe unreachable
+(``PAYMENT_PROVIDER_UNAVAILABLE``). Those are retried with exponential
 backoff and full jitter (so a fleet of workers does not hammer a recovering server in lockstep)
 up to ``max_retries``. Anything else, and a transient failure out of retries, is final: the job is
 written to ``dead_letter_jobs`` where staff can see it, once per task id however often a
@@ -31,6 +32,7 @@ from vet_clinic_jobs.db import run_in_session
 from vet_core.database import is_connection_error
 from vet_core.exceptions import ConnectionException
 from vet_core.models.outbox import DeadLetterJob
+from vet_services.payments.gateway import PaymentProviderUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +66,9 @@ def is_transient(error: BaseException) -> bool:
 
     SMTP 4xx means "try again later"; HTTP 5xx and 429 mean the provider is struggling.
     """
-    if isinstance(error, (ConnectionException, *_DROPPED_CONNECTIONS)) or is_connection_error(
-        error
-    ):
+    if isinstance(
+        error, (ConnectionException, PaymentProviderUnavailable, *_DROPPED_CONNECTIONS)
+    ) or is_connection_error(error):
         return True
     code = _status_code(error)
     if code is None:

@@ -27,6 +27,7 @@ QUEUE_BY_PREFIX = {
     "notifications": NOTIFICATIONS,
     "emergency": NOTIFICATIONS,
     "waitlist": NOTIFICATIONS,
+    "messaging": NOTIFICATIONS,
     "scheduling": NOTIFICATIONS,
     "payments": PAYMENTS,
     "commerce": PAYMENTS,

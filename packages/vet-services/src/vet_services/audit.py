@@ -67,7 +67,8 @@ async def record_change(
 ) -> AuditLog:
     """Append one entry; the changed fields are computed from ``before`` and ``after``."""
     context = request_context.get()
-    if actor is None:
+    if actor is None or (actor.user_id is None and actor.api_key_id is None):
+        # No one signed in and no key: the platform itself (a background job).
         actor_type, actor_id = ActorType.SYSTEM, None
     elif actor.api_key_id is not None:
         actor_type, actor_id = ActorType.API_KEY, actor.api_key_id

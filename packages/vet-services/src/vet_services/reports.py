@@ -15,6 +15,11 @@ Definitions, stated once because a number without its definition is an argument 
   before ``as_of``. A pet never vaccinated has nothing overdue in this sense.
 
 CSV export flattens every figure into ``section,day,status,currency,value`` rows.
+
+Big files are not built in a request: :func:`request_export` (a clinic's report) and
+:func:`request_owner_export` (a pet owner's own data) check the caller and write a
+``reports.export`` job to the outbox; the worker builds the file, stores it and sends the caller a
+download link (:func:`vet_services.exports.build_export`).
 """
 
 from __future__ import annotations
@@ -34,10 +39,17 @@ from vet_core.models.clinics import Clinic
 from vet_core.models.enums import AppointmentStatus
 from vet_core.utils.time import local_day_bounds
 from vet_services.auth.permissions import Action, Actor, Resource, authorize
+from vet_services.outbox import enqueue
 
 #: Longest period one report covers: longer ones are a data export, not a report.
 MAX_PERIOD_DAYS = 366
 PATIENT_LOOKBACK = timedelta(days=730)
+
+#: The outbox topic (task name) of an export, and the kinds of export it builds.
+EXPORT_TOPIC = "reports.export"
+EXPORT_CLINIC_REPORT = "clinic_report"
+EXPORT_OWNER_DATA = "owner_data"
+EXPORT_KINDS = frozenset({EXPORT_CLINIC_REPORT, EXPORT_OWNER_DATA})
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,15 +267,115 @@ def report_csv_bytes(report: ClinicReport) -> bytes:
     return report_csv(report).encode("utf-8-sig")
 
 
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """An export on its way: its id (in the file's key and the notice) and what it is."""
+
+    export_id: uuid.UUID
+    kind: str
+
+
+def export_payload(
+    *,
+    export_id: uuid.UUID,
+    kind: str,
+    user_id: uuid.UUID,
+    clinic_id: uuid.UUID | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> dict[str, str | None]:
+    """The ``reports.export`` job's payload (JSON: ids and days as strings)."""
+    return {
+        "export_id": str(export_id),
+        "kind": kind,
+        "user_id": str(user_id),
+        "clinic_id": str(clinic_id) if clinic_id else None,
+        "first_day": first_day.isoformat() if first_day else None,
+        "last_day": last_day.isoformat() if last_day else None,
+    }
+
+
+def _requester(actor: Actor) -> uuid.UUID:
+    if actor.user_id is None:
+        # An API key has no mailbox: the link would reach nobody.
+        raise SchemaValidationException(
+            "exports are sent to a signed-in user", details={"field": "actor"}
+        )
+    return actor.user_id
+
+
+async def request_export(
+    session: AsyncSession,
+    actor: Actor,
+    clinic_id: uuid.UUID,
+    kind: str = EXPORT_CLINIC_REPORT,
+    *,
+    first_day: date,
+    last_day: date,
+    export_id: uuid.UUID | None = None,
+) -> ExportRequest:
+    """Ask for the clinic's report of ``first_day``–``last_day`` as a CSV sent by e-mail.
+
+    Checked now as :func:`clinic_report` would (``report:read`` on the clinic, a valid period)
+    and again when built. ``export_id`` (e.g. from the request's idempotency key) makes asking
+    twice one export.
+    """
+    if kind != EXPORT_CLINIC_REPORT:
+        raise SchemaValidationException(
+            f"a clinic export is one of: {EXPORT_CLINIC_REPORT}", details={"field": "kind"}
+        )
+    user_id = _requester(actor)
+    clinic = await _clinic_for_report(session, actor, clinic_id)
+    _period(clinic, first_day, last_day)
+    export_id = export_id or uuid.uuid4()
+    await enqueue(
+        session,
+        EXPORT_TOPIC,
+        export_payload(
+            export_id=export_id,
+            kind=kind,
+            user_id=user_id,
+            clinic_id=clinic.id,
+            first_day=first_day,
+            last_day=last_day,
+        ),
+        dedup_key=f"{EXPORT_TOPIC}:{export_id}",
+    )
+    return ExportRequest(export_id, kind)
+
+
+async def request_owner_export(
+    session: AsyncSession, actor: Actor, *, export_id: uuid.UUID | None = None
+) -> ExportRequest:
+    """Ask for the caller's own pets and their records as a ZIP of CSV files, sent by e-mail."""
+    user_id = _requester(actor)
+    export_id = export_id or uuid.uuid4()
+    await enqueue(
+        session,
+        EXPORT_TOPIC,
+        export_payload(export_id=export_id, kind=EXPORT_OWNER_DATA, user_id=user_id),
+        dedup_key=f"{EXPORT_TOPIC}:{export_id}",
+    )
+    return ExportRequest(export_id, EXPORT_OWNER_DATA)
+
+
 __all__ = [
     "CSV_HEADER",
+    "EXPORT_CLINIC_REPORT",
+    "EXPORT_KINDS",
+    "EXPORT_OWNER_DATA",
+    "EXPORT_TOPIC",
     "MAX_PERIOD_DAYS",
     "ClinicReport",
     "DayStatusCount",
+    "ExportRequest",
     "NoShowRate",
     "Revenue",
     "VaccinationCompliance",
     "clinic_report",
+    "export_payload",
     "report_csv",
     "report_csv_bytes",
+    "request_export",
+    "request_owner_export",
 ]

@@ -20,6 +20,7 @@ from vet_clinic_jobs.beat import (
     EXPIRE_HOLDS,
     EXPIRE_WAITLIST,
     HEALTH,
+    MARK_NO_SHOWS,
     PRUNE_OUTBOX,
     PURGE_SOFT_DELETED,
 )
@@ -31,7 +32,7 @@ from vet_core.models import ClinicReview, Reminder, VeterinarianReview
 from vet_core.models.enums import OutboxStatus
 from vet_core.models.outbox import OutboxEvent
 from vet_core.utils.time import utcnow
-from vet_services.scheduling import expire_holds, expire_waitlist
+from vet_services.scheduling import expire_holds, expire_waitlist, mark_no_shows
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,21 @@ def sweep_waitlist() -> dict[str, int]:
 
     lapsed, expired = run_in_session(work)
     return {"offers_lapsed": lapsed, "entries_expired": expired}
+
+
+@app.task(name=MARK_NO_SHOWS)
+def sweep_no_shows(limit: int = 1_000) -> list[str]:
+    """Mark ``no_show`` the appointments that ended past their clinic's grace, never checked in.
+
+    One set-based update (:func:`vet_services.scheduling.mark_no_shows`); a second run, or two
+    at once, finds nothing left to mark. Returns the ids marked.
+    """
+
+    async def work(session: AsyncSession) -> list[str]:
+        marked = await mark_no_shows(session, limit=limit)
+        return [str(item.appointment_id) for item in marked]
+
+    return run_in_session(work)
 
 
 @app.task(name=PURGE_SOFT_DELETED)

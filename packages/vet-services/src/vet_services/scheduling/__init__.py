@@ -25,6 +25,7 @@ from vet_services.scheduling.lifecycle import (
     reschedule_history,
     transition,
 )
+from vet_services.scheduling.no_shows import NoShow, mark_no_shows
 from vet_services.scheduling.notices import follow_up_booking, notify_waitlist_offers
 from vet_services.scheduling.policy import SchedulingPolicy
 from vet_services.scheduling.waitlist import (
@@ -41,6 +42,7 @@ __all__ = [
     "Calendar",
     "CalendarDay",
     "CalendarEntry",
+    "NoShow",
     "SchedulingPolicy",
     "Slot",
     "appointment_booked",
@@ -57,6 +59,7 @@ __all__ = [
     "follow_up_booking",
     "join_waitlist",
     "leave_waitlist",
+    "mark_no_shows",
     "notify_waitlist_offers",
     "offer_freed_slot",
     "release_hold",

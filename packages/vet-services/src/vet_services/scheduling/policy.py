@@ -46,6 +46,7 @@ _RANGES: Mapping[str, tuple[int, int]] = {
     "cancellation_window_hours": (0, 24 * 14),
     "waitlist_offer_minutes": (1, 60 * 24 * 7),
     "alternatives_count": (0, 20),
+    "no_show_grace_minutes": (0, 60 * 24),
 }
 _SERVICE_MINUTES_RANGE = (5, 480)
 
@@ -82,6 +83,8 @@ class SchedulingPolicy:
     waitlist_offer_minutes: int = 30
     #: How many next free slots an overlap conflict offers.
     alternatives_count: int = 3
+    #: How long after an appointment's end, never checked in, it is marked a no-show.
+    no_show_grace_minutes: int = 30
     #: Owners' bookings wait for the clinic's approval (``requested``) instead of ``scheduled``.
     owner_bookings_need_approval: bool = False
     service_minutes: Mapping[ServiceType, int] = field(
@@ -162,6 +165,10 @@ class SchedulingPolicy:
     @property
     def waitlist_offer_duration(self) -> timedelta:
         return timedelta(minutes=self.waitlist_offer_minutes)
+
+    @property
+    def no_show_grace(self) -> timedelta:
+        return timedelta(minutes=self.no_show_grace_minutes)
 
 
 __all__ = ["DEFAULT_SERVICE_MINUTES", "POLICY_INVALID", "SchedulingPolicy"]
