@@ -184,6 +184,19 @@ def release_tool(session: nox.Session) -> None:
     session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider", *session.posargs)
 
 
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The API over HTTP beside a bare FastAPI + asyncpg app (figures, not a check; not in CI).
+
+    Seeds (once) and serves 100,000 pets and 1,000,000 appointments, loads both servers with
+    wrk (apt-get install wrk; a slower Python generator otherwise) and prints requests per
+    second, p50/p99 latency and the API process's RSS. Flags pass through:
+    ``nox -s bench -- --duration 10 --connections 16 --reseed``.
+    """
+    uv_sync(session, "--all-packages")
+    session.run("python", "tools/bench/api_http.py", *session.posargs)
+
+
 # --- Docker ----------------------------------------------------------------------------------
 # No Docker engine runs on our machines: tools/docker_images.py rebuilds what each Dockerfile
 # builds into a plain virtualenv and runs the image's commands for real.
