@@ -229,10 +229,19 @@ async def test_an_overlapping_booking_is_409_with_alternatives(api):
 
 async def test_booking_validation_and_access(api):
     p = await make_practice(api)
+    # Without ends_at the service type's usual length is booked.
     no_end = {k: v for k, v in booking(p, local(10)).items() if k != "ends_at"}
-    invalid = await api.client.post("/api/v1/appointments", headers=api.auth(p.owner), json=no_end)
-    assert invalid.status_code == 422
-    assert error_of(invalid)["details"]["fields"][0]["field"] == "body.ends_at"
+    usual = await api.client.post("/api/v1/appointments", headers=api.auth(p.owner), json=no_end)
+    assert usual.status_code == 201, usual.text
+    assert instant(usual.json()["ends_at"]) == local(10, 30)
+    # The server prices a booking: a price in the body is refused, naming the field.
+    priced = await api.client.post(
+        "/api/v1/appointments",
+        headers=api.auth(p.owner),
+        json=booking(p, local(11), price="10.00"),
+    )
+    assert priced.status_code == 422
+    assert error_of(priced)["details"]["fields"][0]["field"] == "body.price"
     outside = await api.client.post(
         "/api/v1/appointments", headers=api.auth(p.owner), json=booking(p, local(19))
     )
@@ -275,8 +284,35 @@ async def test_a_hold_keeps_the_slot_until_booked_or_released(api):
     assert taken.status_code == 409
     assert error_of(taken)["code"] == "APPOINTMENT_OVERLAP"
 
-    booked = await book(api, p, p.owner, local(15), hold_id=hold["id"])
+    hold_url = f"/api/v1/appointments/holds/{hold['id']}/book"
+    key = {"Idempotency-Key": f"hold-{uuid.uuid4().hex}"}
+    nosy = await api.client.post(
+        hold_url, headers=api.auth(p.other_owner), json={"service_type": "wellness_exam"}
+    )
+    assert nosy.status_code == 404
+    fixed = await api.client.post(
+        hold_url,
+        headers=api.auth(p.owner),
+        json={"service_type": "wellness_exam", "starts_at": iso(local(9))},
+    )
+    assert fixed.status_code == 422  # the hold fixes the time
+    assert error_of(fixed)["details"]["fields"][0]["field"] == "body.starts_at"
+    booked_hold = await api.client.post(
+        hold_url,
+        headers={**api.auth(p.owner), **key},
+        json={"service_type": "wellness_exam", "reason": "annual check"},
+    )
+    assert booked_hold.status_code == 201, booked_hold.text
+    booked = booked_hold.json()
     assert instant(booked["starts_at"]) == local(15)
+    assert booked["reason"] == "annual check"
+    replay = await api.client.post(
+        hold_url,
+        headers={**api.auth(p.owner), **key},
+        json={"service_type": "wellness_exam", "reason": "annual check"},
+    )
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == booked
 
     second = await api.client.post(
         "/api/v1/appointments/holds",

@@ -19,7 +19,7 @@ import stripe
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from vet_clinic_api.main import API_PREFIX
-from vet_clinic_api.routers import payments, reviews, shop, stripe_webhook
+from vet_clinic_api.routers import cart, payments, reviews, shop, stripe_webhook
 from vet_core.models.clinics import Clinic
 from vet_core.models.enums import AppointmentStatus
 from vet_core.models.identity import User
@@ -48,7 +48,7 @@ async def api(
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET)
     monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
     app = await app_factory()
-    for module in (shop, payments, reviews, stripe_webhook):
+    for module in (shop, cart, payments, reviews, stripe_webhook):
         app.include_router(module.router, prefix=API_PREFIX)
     async with db_engine.connect() as connection:
         outer = await connection.begin()
@@ -117,12 +117,21 @@ async def shop_with_product(api: Api) -> tuple[Clinic, User, dict[str, Any]]:
     return clinic, admin, response.json()
 
 
-def order_body(clinic: Clinic, product: dict[str, Any], quantity: int = 2) -> dict[str, Any]:
-    return {
-        "clinic_id": str(clinic.id),
-        "currency": "USD",
-        "items": [{"product_id": product["id"], "quantity": quantity}],
-    }
+async def fill_cart(
+    api: Api, owner: User, clinic: Clinic, product: dict[str, Any], quantity: int = 2
+) -> None:
+    """Put ``quantity`` of the product in the owner's cart at the clinic."""
+    response = await api.client.put(
+        url(f"/cart/items/{product['id']}"),
+        params={"clinic_id": str(clinic.id)},
+        json={"quantity": quantity},
+        headers=api.auth(owner),
+    )
+    assert response.status_code == 200, response.text
+
+
+def order_body(clinic: Clinic) -> dict[str, Any]:
+    return {"clinic_id": str(clinic.id)}
 
 
 async def test_catalogue_is_public_and_managed_by_clinic_admins(api: Api) -> None:
@@ -176,7 +185,8 @@ async def test_catalogue_is_public_and_managed_by_clinic_admins(api: Api) -> Non
 async def test_orders_are_placed_idempotently_and_seen_only_by_their_people(api: Api) -> None:
     clinic, admin, product = await shop_with_product(api)
     owner = await api.user()
-    body = order_body(clinic, product)
+    await fill_cart(api, owner, clinic, product)
+    body = order_body(clinic)
     headers = {**api.auth(owner), "Idempotency-Key": f"order-{uuid.uuid4().hex}"}
 
     first = await api.client.post(url("/orders"), json=body, headers=headers)
@@ -191,7 +201,7 @@ async def test_orders_are_placed_idempotently_and_seen_only_by_their_people(api:
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json() == order
 
-    other_body = order_body(clinic, product, quantity=3)
+    other_body = {**body, "pet_id": str(uuid.uuid4())}
     reused = await api.client.post(url("/orders"), json=other_body, headers=headers)
     assert reused.status_code == 422
     assert error_of(reused)["code"] == "IDEMPOTENCY_KEY_REUSED"
@@ -216,7 +226,7 @@ async def test_orders_are_placed_idempotently_and_seen_only_by_their_people(api:
     invalid = await api.client.post(
         url("/orders"), json={**body, "items": []}, headers=api.auth(owner)
     )
-    assert invalid.status_code == 422
+    assert invalid.status_code == 422  # the lines come from the cart, never from the body
     assert error_of(invalid)["details"]["fields"][0]["field"] == "body.items"
 
     cancelled = await api.client.post(url(f"/orders/{order['id']}/cancel"), headers=api.auth(owner))
@@ -229,9 +239,9 @@ async def test_pay_an_order_the_webhook_marks_it_paid_once_then_refund_and_invoi
 ) -> None:
     clinic, admin, product = await shop_with_product(api)
     owner = await api.user()
-    placed = await api.client.post(
-        url("/orders"), json=order_body(clinic, product), headers=api.auth(owner)
-    )
+    await fill_cart(api, owner, clinic, product)
+    placed = await api.client.post(url("/orders"), json=order_body(clinic), headers=api.auth(owner))
+    assert placed.status_code == 201, placed.text
     order = placed.json()
 
     stranger = await api.user()
@@ -300,12 +310,30 @@ async def test_pay_an_order_the_webhook_marks_it_paid_once_then_refund_and_invoi
     assert invoice["amount_paid"] == 2500
     twice = await api.client.post(url(f"/orders/{order['id']}/invoice"), headers=api.auth(owner))
     assert twice.json()["id"] == invoice["id"]
-    page = await api.client.get(url(f"/invoices/{invoice['id']}"), headers=api.auth(owner))
+    read = await api.client.get(url(f"/invoices/{invoice['id']}"), headers=api.auth(owner))
+    assert read.status_code == 200
+    assert read.json() == invoice
+    page = await api.client.get(url(f"/invoices/{invoice['id']}/html"), headers=api.auth(owner))
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert invoice["number"] in page.text
-    nosy = await api.client.get(url(f"/invoices/{invoice['id']}"), headers=api.auth(stranger))
-    assert nosy.status_code == 404
+    for path in (f"/invoices/{invoice['id']}", f"/invoices/{invoice['id']}/html"):
+        nosy = await api.client.get(url(path), headers=api.auth(stranger))
+        assert nosy.status_code == 404
+        assert error_of(nosy)["code"] == "INVOICE_NOT_FOUND"
+
+    # The payment is listed for its payer and for the clinic's admin, not for others.
+    mine = await api.client.get(url("/payments"), headers=api.auth(owner))
+    assert mine.status_code == 200
+    assert [p["id"] for p in mine.json()["items"]] == [payment_id]
+    assert mine.json()["items"][0]["status"] == "succeeded"
+    clinic_view = await api.client.get(
+        url("/payments"), params={"clinic_id": str(clinic.id)}, headers=api.auth(admin)
+    )
+    assert [p["id"] for p in clinic_view.json()["items"]] == [payment_id]
+    assert (await api.client.get(url("/payments"), headers=api.auth(stranger))).json()[
+        "items"
+    ] == []
 
     # Refunds: clinic admins only; the same Idempotency-Key refunds once.
     refund_key = {"Idempotency-Key": f"refund-{uuid.uuid4().hex}"}
@@ -476,7 +504,15 @@ async def test_reviews_of_completed_appointments(api: Api) -> None:
     assert (await api.client.get(url(f"/clinics/{clinic.id}/reviews"))).json() == []
 
 
-_OUR_PATHS = ("/products", "/orders", "/payments", "/invoices", "/reviews", "/webhooks/stripe")
+_OUR_PATHS = (
+    "/products",
+    "/cart",
+    "/orders",
+    "/payments",
+    "/invoices",
+    "/reviews",
+    "/webhooks/stripe",
+)
 
 
 def _ours(path: str) -> bool:
@@ -503,7 +539,7 @@ def test_fuzz_these_routes_against_their_openapi(database_url, redis_url, locals
 
         def create_app_with_ours(*args: Any, **kwargs: Any) -> Any:
             app = real_create_app(*args, **kwargs)
-            for module in (shop, payments, reviews, stripe_webhook):
+            for module in (shop, cart, payments, reviews, stripe_webhook):
                 app.include_router(module.router, prefix=API_PREFIX)
             return app
 

@@ -21,13 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vet_core.models import (
     Appointment,
     Base,
+    Cart,
     Clinic,
+    ClinicReview,
     Conversation,
     HealthRecord,
     Message,
     Order,
     Payment,
     Pet,
+    Product,
     User,
     Veterinarian,
 )
@@ -334,6 +337,17 @@ class Factory:
             "rating": 4,
         }
 
+    async def _review_reports(self, o: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "reporter_id": await self._parent(o, "reporter_id", User),
+            "reason": "Off-topic advertising",
+        }
+        if "veterinarian_review_id" in o:
+            values["veterinarian_review_id"] = o["veterinarian_review_id"]
+        else:
+            values["clinic_review_id"] = await self._parent(o, "clinic_review_id", ClinicReview)
+        return values
+
     # --- commerce -----------------------------------------------------------------------------
 
     async def _products(self, o: dict[str, Any]) -> dict[str, Any]:
@@ -343,6 +357,19 @@ class Factory:
             "product_type": ProductType.SUPPLY,
             "unit_amount": 1299,
             "currency": "USD",
+        }
+
+    async def _carts(self, o: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "user_id": await self._parent(o, "user_id", User),
+            "clinic_id": await self._parent(o, "clinic_id", Clinic),
+        }
+
+    async def _cart_items(self, o: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "cart_id": await self._parent(o, "cart_id", Cart),
+            "product_id": await self._parent(o, "product_id", Product),
+            "quantity": 2,
         }
 
     async def _orders(self, o: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from vet_core.models.enums import (
 from vet_core.models.scheduling import Appointment, AppointmentHold
 from vet_core.schemas.scheduling import (
     AppointmentCreate,
+    AppointmentHoldBook,
     AppointmentHoldCreate,
     AppointmentHoldResponse,
     AppointmentResponse,
@@ -51,15 +52,23 @@ def booking(**overrides: Any) -> dict[str, Any]:
 
 
 def test_appointment_create_accepts_and_normalises() -> None:
-    created = AppointmentCreate.model_validate(
-        booking(price="45.00", currency="EUR", idempotency_key="book-2025-03-10-abc")
-    )
+    created = AppointmentCreate.model_validate(booking(idempotency_key="book-2025-03-10-abc"))
     assert created.starts_at == datetime(2025, 3, 10, 13, tzinfo=UTC)
     assert created.starts_at.tzinfo is UTC
     assert created.service_type is ServiceType.WELLNESS_EXAM
     assert created.priority is AppointmentPriority.ROUTINE
-    assert created.price == Decimal("45.00")
-    assert created.currency == "EUR"
+    without_end = booking()
+    del without_end["ends_at"]
+    assert AppointmentCreate.model_validate(without_end).ends_at is None
+
+
+def test_hold_booking_takes_only_what_the_hold_does_not_fix(errors_of: ErrorsOf) -> None:
+    book = AppointmentHoldBook.model_validate({"service_type": "dental", "reason": "tooth"})
+    assert book.service_type is ServiceType.DENTAL
+    assert "starts_at" in errors_of(
+        AppointmentHoldBook, {"service_type": "dental", "starts_at": START}
+    )
+    assert "service_type" in errors_of(AppointmentHoldBook, {})
 
 
 @pytest.mark.parametrize(
@@ -71,9 +80,10 @@ def test_appointment_create_accepts_and_normalises() -> None:
         ({"ends_at": "2025-03-10T22:00:00-04:00"}, "", "at most 12 hours"),
         ({"service_type": "massage"}, "service_type", "Input should be"),
         ({"status": "completed"}, "status", "Extra inputs are not permitted"),
-        ({"price": 45.5}, "price", "not a float"),
-        ({"price": "-1.00"}, "price", "greater than or equal to 0"),
-        ({"currency": "usd"}, "currency", "three uppercase letters"),
+        # The server prices a booking and knows its clinic's currency.
+        ({"price": "45.00"}, "price", "Extra inputs are not permitted"),
+        ({"currency": "EUR"}, "currency", "Extra inputs are not permitted"),
+        ({"hold_id": str(uuid.uuid4())}, "hold_id", "Extra inputs are not permitted"),
         ({"idempotency_key": "short"}, "idempotency_key", "at least 8 characters"),
         ({"internal_notes": "x"}, "internal_notes", "Extra inputs are not permitted"),
     ],
@@ -94,22 +104,28 @@ def test_appointment_update_partial_and_rules(errors_of: ErrorsOf) -> None:
     assert errors_of(AppointmentUpdate, {}) == {
         "": "Value error, an update must set at least one field"
     }
-    assert errors_of(AppointmentUpdate, {"starts_at": START}) == {
-        "": "Value error, starts_at and ends_at must be changed together"
-    }
-    assert errors_of(AppointmentUpdate, {"starts_at": END, "ends_at": START}) == {
-        "": "Value error, ends_at must be after starts_at"
-    }
-    assert errors_of(AppointmentUpdate, {"service_type": None}) == {
-        "": "Value error, service_type cannot be null"
+    # Moving an appointment is a reschedule, not an update.
+    assert "starts_at" in errors_of(AppointmentUpdate, {"starts_at": START})
+    assert "veterinarian_id" in errors_of(AppointmentStaffUpdate, {"veterinarian_id": None})
+    assert errors_of(AppointmentStaffUpdate, {"priority": None}) == {
+        "": "Value error, priority cannot be null"
     }
     # Owners cannot touch staff fields.
     assert "internal_notes" in errors_of(AppointmentUpdate, {"internal_notes": "x"})
+    staff_only = AppointmentStaffUpdate.STAFF_FIELDS
+    assert staff_only == {"priority", "internal_notes", "price", "currency"}
 
 
-def test_staff_update_may_set_internal_notes_and_clear_price() -> None:
+def test_staff_update_may_set_internal_notes_and_clear_price(errors_of: ErrorsOf) -> None:
     update = AppointmentStaffUpdate.model_validate({"internal_notes": "aggressive", "price": None})
     assert update.changes() == {"internal_notes": "aggressive", "price": None}
+    priced = AppointmentStaffUpdate.model_validate({"price": "45.00", "currency": "EUR"})
+    assert priced.price == Decimal("45.00")
+    assert "not a float" in errors_of(AppointmentStaffUpdate, {"price": 45.5})["price"]
+    assert (
+        "three uppercase letters"
+        in errors_of(AppointmentStaffUpdate, {"currency": "usd"})["currency"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -182,16 +198,21 @@ def test_staff_response_shows_internal_notes() -> None:
     assert staff.model_dump(mode="json")["price"] == "120.00"
 
 
-def test_hold_create_and_response() -> None:
-    hold = AppointmentHoldCreate.model_validate(
-        {
-            "veterinarian_id": str(uuid.uuid4()),
-            "clinic_id": str(uuid.uuid4()),
-            "starts_at": START,
-            "ends_at": END,
-        }
+def test_hold_create_and_response(errors_of: ErrorsOf) -> None:
+    data = {
+        "veterinarian_id": str(uuid.uuid4()),
+        "clinic_id": str(uuid.uuid4()),
+        "pet_id": str(uuid.uuid4()),
+        "service_type": "wellness_exam",
+        "starts_at": START,
+    }
+    hold = AppointmentHoldCreate.model_validate(data)
+    assert hold.service_type is ServiceType.WELLNESS_EXAM
+    # The service computes the end from the service type: a client's end is refused.
+    assert "ends_at" in errors_of(AppointmentHoldCreate, {**data, "ends_at": END})
+    assert "pet_id" in errors_of(
+        AppointmentHoldCreate, {k: v for k, v in data.items() if k != "pet_id"}
     )
-    assert hold.pet_id is None
     now = datetime(2025, 3, 1, tzinfo=UTC)
     row = AppointmentHold(
         id=uuid.uuid4(),
@@ -202,7 +223,7 @@ def test_hold_create_and_response() -> None:
         held_by_id=uuid.uuid4(),
         pet_id=None,
         starts_at=hold.starts_at,
-        ends_at=hold.ends_at,
+        ends_at=hold.starts_at + timedelta(minutes=30),
         expires_at=now + timedelta(minutes=10),
         status=HoldStatus.ACTIVE,
         appointment_id=None,

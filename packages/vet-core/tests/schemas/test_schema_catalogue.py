@@ -85,7 +85,12 @@ RESPONSES = {
     "MessageReactionResponse": "MessageReaction",
     "ChatBotResponse": "ChatBot",
     "ClinicReviewResponse": "ClinicReview",
+    "ClinicReviewModeratorResponse": "ClinicReview",
     "VeterinarianReviewResponse": "VeterinarianReview",
+    "VeterinarianReviewModeratorResponse": "VeterinarianReview",
+    "ReviewReportResponse": "ReviewReport",
+    "CartResponse": "Cart",
+    "CartItemResponse": "CartItem",
     "ProductResponse": "Product",
     "OrderResponse": "Order",
     "OrderItemResponse": "OrderItem",
@@ -123,10 +128,11 @@ WRITES = {
     "VaccinationCreate": ("Vaccination", set()),
     "PrescriptionCreate": ("Prescription", set()),
     "PrescriptionUpdate": ("Prescription", set()),
-    "AppointmentCreate": ("Appointment", {"hold_id"}),
+    "AppointmentCreate": ("Appointment", set()),
+    "AppointmentHoldBook": ("Appointment", set()),
     "AppointmentStaffUpdate": ("Appointment", set()),
     "AppointmentStatusChange": ("Appointment", set()),
-    "AppointmentHoldCreate": ("AppointmentHold", set()),
+    "AppointmentHoldCreate": ("AppointmentHold", {"service_type"}),
     "WaitlistEntryCreate": ("WaitlistEntry", set()),
     "WaitlistEntryUpdate": ("WaitlistEntry", set()),
     "ReminderCreate": ("Reminder", set()),
@@ -141,10 +147,14 @@ WRITES = {
     "ClinicReviewCreate": ("ClinicReview", set()),
     "ClinicReviewModeration": ("ClinicReview", set()),
     "VeterinarianReviewCreate": ("VeterinarianReview", set()),
+    "ReviewModerationCreate": ("ClinicReview", {"action", "reason"}),
+    "ReviewReportCreate": ("ReviewReport", set()),
     "ProductCreate": ("Product", set()),
     "ProductUpdate": ("Product", set()),
     "OrderCreate": ("Order", {"items"}),
     "OrderItemCreate": ("OrderItem", set()),
+    "CartItemQuantity": ("CartItem", set()),
+    "CartCheckout": ("Order", {"pet_id"}),
     "RefundCreate": ("Refund", set()),
     "InvoiceCreate": ("Invoice", set()),
     "InvoiceUpdate": ("Invoice", set()),
@@ -153,7 +163,12 @@ WRITES = {
     "FileObjectUpdate": ("FileObject", set()),
 }
 #: Fields a response adds that are not columns (relationships assembled by the service).
-NOT_COLUMNS = {"OrderResponse": {"items"}}
+NOT_COLUMNS = {
+    "OrderResponse": {"items"},
+    # A cart is priced from the catalogue when it is read.
+    "CartResponse": {"currency", "items", "item_count", "subtotal_amount"},
+    "CartItemResponse": {"name", "unit_amount", "currency", "total_amount", "available"},
+}
 
 
 def _schema_classes() -> dict[str, type[BaseModel]]:

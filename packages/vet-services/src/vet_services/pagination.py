@@ -55,6 +55,14 @@ class Cursor:
 
 
 @dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Which page a caller wants: ``cursor`` is the previous page's ``next_cursor``."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of rows and the cursor of the next one (``None`` on the last page)."""
 

@@ -9,6 +9,13 @@ the same transaction as the review. They are recomputed from the published revie
 locking the reviewed row: concurrent reviews of one clinic queue on that lock, and each
 recomputation then reads every review committed before it (READ COMMITTED takes a fresh
 snapshot per statement), so the last one to commit always writes the true aggregate.
+
+Moderation: clinic admins of the review's clinic (``review:moderate``; a veterinarian review
+belongs to the clinic of its appointment) and platform admins hide a review, publish it again,
+or flag it for a closer look, each time with a reason, which the review keeps together with who
+decided and when (and the audit log keeps every decision). Hiding or publishing recomputes the
+aggregate in the same transaction. Anyone signed in may report a published review once
+(:class:`~vet_core.models.reviews.ReviewReport`); ``report_count`` follows.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,20 +32,26 @@ from vet_core.exceptions import (
     BusinessRuleException,
     ConflictException,
     NotFoundException,
+    PermissionDeniedException,
     SchemaValidationException,
 )
 from vet_core.models.clinics import Clinic
-from vet_core.models.enums import AppointmentStatus, ReviewStatus
+from vet_core.models.enums import AppointmentStatus, AuditAction, ReviewStatus
 from vet_core.models.pets import PetOwnership
-from vet_core.models.reviews import ClinicReview, VeterinarianReview
+from vet_core.models.reviews import ClinicReview, ReviewReport, VeterinarianReview
 from vet_core.models.scheduling import Appointment
 from vet_core.models.veterinarians import Veterinarian
 from vet_core.schemas.reviews import (
     ClinicReviewCreate,
+    ModerationAction,
+    ReviewModerationCreate,
+    ReviewReportCreate,
     ReviewUpdate,
     VeterinarianReviewCreate,
 )
-from vet_services.auth.permissions import Actor
+from vet_core.utils.time import utcnow
+from vet_services.audit import record_change, snapshot
+from vet_services.auth.permissions import Action, Actor
 
 Review = ClinicReview | VeterinarianReview
 ReviewT = TypeVar("ReviewT", ClinicReview, VeterinarianReview)
@@ -279,11 +292,179 @@ async def list_veterinarian_reviews(
     return list((await session.execute(query)).scalars())
 
 
+def _review_not_found() -> NotFoundException:
+    return NotFoundException("Review not found", code="REVIEW_NOT_FOUND")
+
+
+def _entity_type(review: Review) -> str:
+    return "clinic_review" if isinstance(review, ClinicReview) else "veterinarian_review"
+
+
+async def review_clinic_id(session: AsyncSession, review: Review) -> uuid.UUID:
+    """The clinic a review is about: its own, or for a veterinarian the appointment's clinic."""
+    if isinstance(review, ClinicReview):
+        return review.clinic_id
+    return (
+        await session.execute(
+            select(Appointment.clinic_id).where(Appointment.id == review.appointment_id)
+        )
+    ).scalar_one()
+
+
+def may_moderate(actor: Actor, clinic_id: uuid.UUID) -> bool:
+    """Platform admins, and those whose role at the clinic may moderate its reviews."""
+    return (actor.is_platform_admin and actor.api_key_id is None) or clinic_id in (
+        actor.staff_clinic_ids(Action.REVIEW_MODERATE)
+    )
+
+
+_MODERATION_FIELDS = (
+    "status",
+    "flagged_at",
+    "moderation_reason",
+    "moderated_at",
+    "moderated_by_id",
+)
+
+
+async def moderate_review(
+    session: AsyncSession,
+    actor: Actor,
+    model: type[ReviewT],
+    review_id: uuid.UUID,
+    data: ReviewModerationCreate,
+) -> ReviewT:
+    """Hide, publish again, flag or unflag a review, with a reason.
+
+    A review that is published is public, so a caller who may not moderate it gets
+    ``PERMISSION_DENIED`` (403); one that is not published is ``REVIEW_NOT_FOUND`` (404) to
+    anyone but its author, its clinic's staff and moderators. Hiding or publishing again
+    recomputes the clinic's (or veterinarian's) rating in the same transaction.
+    """
+    review = (
+        await session.execute(
+            select(model).where(model.id == review_id, model.deleted_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if review is None:
+        raise _review_not_found()
+    clinic_id = await review_clinic_id(session, review)
+    if not may_moderate(actor, clinic_id):
+        related = (
+            review.status is ReviewStatus.PUBLISHED
+            or review.author_id == actor.user_id
+            or clinic_id in actor.staff_clinic_ids()
+        )
+        if not related:
+            raise _review_not_found()
+        raise PermissionDeniedException(
+            "Your role may not moderate this review",
+            details={"action": Action.REVIEW_MODERATE.value},
+        )
+    before = snapshot(review, _MODERATION_FIELDS)
+    was_published = review.status is ReviewStatus.PUBLISHED
+    now = utcnow()
+    match data.action:
+        case ModerationAction.HIDE:
+            review.status = ReviewStatus.HIDDEN
+        case ModerationAction.UNHIDE:
+            review.status = ReviewStatus.PUBLISHED
+        case ModerationAction.FLAG:
+            review.flagged_at = review.flagged_at or now
+        case ModerationAction.UNFLAG:
+            review.flagged_at = None
+    review.moderation_reason = data.reason
+    review.moderated_at = now
+    review.moderated_by_id = actor.user_id
+    await session.flush()
+    if was_published != (review.status is ReviewStatus.PUBLISHED):
+        await _refresh_for(session, review)
+    await record_change(
+        session,
+        actor,
+        AuditAction.UPDATE,
+        _entity_type(review),
+        review.id,
+        before=before,
+        after=snapshot(review, _MODERATION_FIELDS),
+    )
+    return review
+
+
+async def report_review(
+    session: AsyncSession,
+    actor: Actor,
+    model: type[ReviewT],
+    review_id: uuid.UUID,
+    data: ReviewReportCreate,
+) -> ReviewReport:
+    """Report a published review to its moderators (once per person and review).
+
+    A review that is not published (or does not exist) is ``REVIEW_NOT_FOUND``; one's own
+    review cannot be reported (``REVIEW_REPORT_NOT_ALLOWED``, 422); a second report by the same
+    person is ``REVIEW_ALREADY_REPORTED`` (409).
+    """
+    if actor.user_id is None:
+        raise PermissionDeniedException(
+            "Only a signed-in person can report a review", code="REVIEW_REPORT_NOT_ALLOWED"
+        )
+    review = (
+        await session.execute(
+            select(model).where(
+                model.id == review_id,
+                model.deleted_at.is_(None),
+                model.status == ReviewStatus.PUBLISHED,
+            )
+        )
+    ).scalar_one_or_none()
+    if review is None:
+        raise _review_not_found()
+    if review.author_id == actor.user_id:
+        raise BusinessRuleException(
+            "You cannot report your own review; edit or withdraw it instead",
+            code="REVIEW_REPORT_NOT_ALLOWED",
+        )
+    report = ReviewReport(
+        clinic_review_id=review.id if isinstance(review, ClinicReview) else None,
+        veterinarian_review_id=review.id if isinstance(review, VeterinarianReview) else None,
+        reporter_id=actor.user_id,
+        reason=data.reason,
+    )
+    reported_id = review.id  # the failed savepoint below expires every loaded object
+    try:
+        async with session.begin_nested():
+            session.add(report)
+            await session.flush()
+    except IntegrityError as error:
+        if "reporter_id" not in str(error.orig):
+            raise
+        raise ConflictException(
+            "You have already reported this review",
+            details={"review_id": str(reported_id)},
+            code="REVIEW_ALREADY_REPORTED",
+        ) from error
+    await session.execute(
+        update(model)
+        .where(model.id == review.id)
+        .values(report_count=model.report_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(review, ["report_count"])
+    await record_change(
+        session, actor, AuditAction.CREATE, "review_report", report.id, after=snapshot(report)
+    )
+    return report
+
+
 __all__ = [
     "create_clinic_review",
     "create_veterinarian_review",
     "delete_review",
     "list_clinic_reviews",
     "list_veterinarian_reviews",
+    "may_moderate",
+    "moderate_review",
+    "report_review",
+    "review_clinic_id",
     "update_review",
 ]

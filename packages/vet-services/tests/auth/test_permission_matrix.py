@@ -39,7 +39,9 @@ MATRIX: dict[str, str] = {
     "clinic:manage":              "FNN   FFN   FFN   FFN   FAN   AAA",
     "staff:manage":               "FNN   FFN   FFN   FFN   FAN   AAA",
     "report:read":                "FNN   FFN   FFN   FFN   FAN   AAA",
+    "payment:read":               "FNN   FFN   FFN   FFN   FAN   AAA",
     "payment:refund":             "FNN   FFN   FFN   FFN   FAN   AAA",
+    "review:moderate":            "FNN   FFN   FFN   FFN   FAN   AAA",
     "api_key:manage":             "FNN   FFN   FFN   FFN   FAN   AAA",
     "audit:read":                 "FNN   FFN   FFN   FFN   FAN   AAA",
 }  # fmt: skip

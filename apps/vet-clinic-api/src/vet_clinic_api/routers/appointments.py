@@ -1,4 +1,4 @@
-"""``/appointments``: list and book, read one, move it through its lifecycle, hold slots.
+"""``/appointments``: list and book, read and edit one, move it through its lifecycle, hold slots.
 
 Owners get :class:`AppointmentResponse`; staff of the appointment's clinic (those who may read
 internal notes) get :class:`AppointmentStaffResponse`. An appointment the caller may not see is a
@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_clinic_api.deps import ActorDep, CallerDep, SessionDep
@@ -23,18 +22,21 @@ from vet_clinic_api.errors import responses
 from vet_clinic_api.idempotency import IdempotencyKey, idempotent
 from vet_clinic_api.pagination import PageDep
 from vet_core.exceptions import SchemaValidationException
-from vet_core.models import Appointment, Pet, PetOwnership
-from vet_core.models.enums import AppointmentStatus, ServiceType
+from vet_core.models import Appointment
+from vet_core.models.enums import AppointmentStatus
 from vet_core.schemas.base import AwareDatetime, InputSchema, LongText
 from vet_core.schemas.scheduling import (
     AppointmentCreate,
+    AppointmentHoldBook,
+    AppointmentHoldCreate,
     AppointmentHoldResponse,
     AppointmentResponse,
     AppointmentStaffResponse,
+    AppointmentStaffUpdate,
 )
 from vet_services.auth.permissions import Action, Actor
-from vet_services.pagination import Page, keyset, page_of
-from vet_services.scheduling import booking, holds, lifecycle
+from vet_services.pagination import PageRequest
+from vet_services.scheduling import booking, holds, lifecycle, queries, updates
 from vet_services.scheduling.access import appointment_resource
 
 router = APIRouter(prefix="/appointments", tags=["appointments"], responses=responses())
@@ -72,14 +74,10 @@ class RescheduleRequest(InputSchema):
     veterinarian_id: uuid.UUID | None = None
 
 
-class HoldRequest(InputSchema):
-    """Keep a slot for a few minutes while the owner finishes booking."""
+class HoldBookingRequest(AppointmentHoldBook):
+    """What an idempotent hold booking is keyed on: the hold and the body."""
 
-    clinic_id: uuid.UUID
-    veterinarian_id: uuid.UUID
-    pet_id: uuid.UUID
-    service_type: ServiceType
-    starts_at: AwareDatetime
+    hold_id: uuid.UUID
 
 
 def check_instant(value: datetime, field: str) -> datetime:
@@ -102,55 +100,6 @@ def shaped(actor: Actor, appointment: Appointment) -> AppointmentResponse:
     return AppointmentResponse.model_validate(appointment)
 
 
-async def _visible_appointments(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    statuses: list[AppointmentStatus] | None,
-    starts_from: datetime | None,
-    starts_before: datetime | None,
-    pet_id: uuid.UUID | None,
-    clinic_id: uuid.UUID | None,
-    veterinarian_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[Appointment]:
-    """The appointments the caller may read, newest booking first.
-
-    Stop-gap: ``vet_services.scheduling`` has no listing function yet; this mirrors
-    ``access.appointment_resource`` (current owners of a live pet, the booker, staff with
-    ``appointment:read`` at the clinic, platform admins) and belongs in the service layer.
-    """
-    query = select(Appointment).where(
-        Appointment.not_deleted(),
-        Appointment.pet_id.in_(select(Pet.id).where(Pet.not_deleted())),
-    )
-    if not (actor.is_platform_admin and actor.api_key_id is None):
-        visible: list[ColumnElement[bool]] = [
-            Appointment.clinic_id.in_(actor.staff_clinic_ids(Action.APPOINTMENT_READ))
-        ]
-        if actor.user_id is not None:
-            owned = select(PetOwnership.pet_id).where(
-                PetOwnership.user_id == actor.user_id, PetOwnership.ended_at.is_(None)
-            )
-            visible += [Appointment.booked_by_id == actor.user_id, Appointment.pet_id.in_(owned)]
-        query = query.where(or_(*visible))
-    if statuses:
-        query = query.where(Appointment.status.in_(statuses))
-    if starts_from is not None:
-        query = query.where(Appointment.starts_at >= starts_from)
-    if starts_before is not None:
-        query = query.where(Appointment.starts_at < starts_before)
-    if pet_id is not None:
-        query = query.where(Appointment.pet_id == pet_id)
-    if clinic_id is not None:
-        query = query.where(Appointment.clinic_id == clinic_id)
-    if veterinarian_id is not None:
-        query = query.where(Appointment.veterinarian_id == veterinarian_id)
-    paged = keyset(query, Appointment.created_at, Appointment.id, cursor=cursor, limit=limit)
-    return page_of((await session.scalars(paged)).all(), limit)
-
-
 @router.get("", response_model=AppointmentPage)
 async def list_appointments(
     actor: ActorDep,
@@ -167,17 +116,18 @@ async def list_appointments(
     veterinarian_id: uuid.UUID | None = None,
 ) -> AppointmentPage:
     """Appointments the caller may see (their pets', or their clinics'), newest booking first."""
-    result = await _visible_appointments(
+    result = await queries.list_appointments(
         session,
         actor,
-        statuses=statuses,
-        starts_from=starts_from,
-        starts_before=starts_before,
-        pet_id=pet_id,
-        clinic_id=clinic_id,
-        veterinarian_id=veterinarian_id,
-        cursor=page.cursor,
-        limit=page.limit,
+        queries.AppointmentFilters(
+            statuses=tuple(statuses or ()),
+            starts_from=starts_from,
+            starts_before=starts_before,
+            pet_id=pet_id,
+            clinic_id=clinic_id,
+            veterinarian_id=veterinarian_id,
+        ),
+        PageRequest(limit=page.limit, cursor=page.cursor),
     )
     return AppointmentPage(
         items=[shaped(actor, row) for row in result.items],
@@ -199,7 +149,8 @@ async def book(
     session: SessionDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Book a slot (or convert a checkout hold with ``hold_id``; the hold fixes the time).
+    """Book a slot (``ends_at`` omitted: the service type's usual length). A held slot is
+    booked with ``POST /appointments/holds/{hold_id}/book``.
 
     ``Idempotency-Key`` (or ``idempotency_key`` in the body) makes retries book once: a replay
     returns the first response with ``Idempotent-Replayed: true``. A taken slot is a 409
@@ -209,33 +160,22 @@ async def book(
     actor = caller.actor
 
     async def run() -> tuple[int, Any]:
-        if body.hold_id is not None:
-            appointment = await holds.convert_hold(
-                session,
-                actor,
-                body.hold_id,
+        appointment = await booking.book_appointment(
+            session,
+            actor,
+            booking.BookingRequest(
+                pet_id=body.pet_id,
+                veterinarian_id=body.veterinarian_id,
+                clinic_id=body.clinic_id,
                 service_type=body.service_type,
+                starts_at=check_instant(body.starts_at, "starts_at"),
+                ends_at=body.ends_at,
+                priority=body.priority,
                 reason=body.reason,
                 notes=body.notes,
                 idempotency_key=key,
-            )
-        else:
-            appointment = await booking.book_appointment(
-                session,
-                actor,
-                booking.BookingRequest(
-                    pet_id=body.pet_id,
-                    veterinarian_id=body.veterinarian_id,
-                    clinic_id=body.clinic_id,
-                    service_type=body.service_type,
-                    starts_at=body.starts_at,
-                    ends_at=body.ends_at,
-                    priority=body.priority,
-                    reason=body.reason,
-                    notes=body.notes,
-                    idempotency_key=key,
-                ),
-            )
+            ),
+        )
         return status.HTTP_201_CREATED, shaped(actor, appointment).model_dump(mode="json")
 
     return await idempotent(request, caller, key, body, run)
@@ -248,9 +188,10 @@ async def book(
     responses=responses(409),
 )
 async def create_hold(
-    body: HoldRequest, actor: ActorDep, session: SessionDep
+    body: AppointmentHoldCreate, actor: ActorDep, session: SessionDep
 ) -> AppointmentHoldResponse:
-    """Hold a slot for the clinic's hold time (10 minutes by default); book it with ``hold_id``."""
+    """Hold a slot for the clinic's hold time (10 minutes by default); book it with
+    ``POST /appointments/holds/{hold_id}/book``."""
     hold = await holds.create_hold(
         session,
         actor,
@@ -261,6 +202,41 @@ async def create_hold(
         starts_at=check_instant(body.starts_at, "starts_at"),
     )
     return AppointmentHoldResponse.model_validate(hold)
+
+
+@router.post(
+    "/holds/{hold_id}/book",
+    response_model=AppointmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(409),
+)
+async def book_hold(
+    hold_id: uuid.UUID,
+    body: AppointmentHoldBook,
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Book the slot held by ``hold_id`` (its clinic, veterinarian, pet and time); the hold is
+    used up. ``Idempotency-Key`` (or ``idempotency_key``) makes retries book once."""
+    key = idempotency_key or body.idempotency_key
+    actor = caller.actor
+
+    async def run() -> tuple[int, Any]:
+        appointment = await holds.convert_hold(
+            session,
+            actor,
+            hold_id,
+            service_type=body.service_type,
+            reason=body.reason,
+            notes=body.notes,
+            idempotency_key=key,
+        )
+        return status.HTTP_201_CREATED, shaped(actor, appointment).model_dump(mode="json")
+
+    fingerprint = HoldBookingRequest(hold_id=hold_id, **body.model_dump())
+    return await idempotent(request, caller, key, fingerprint, run)
 
 
 @router.delete("/holds/{hold_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(409))
@@ -275,9 +251,20 @@ async def get_appointment(
     appointment_id: uuid.UUID, actor: ActorDep, session: SessionDep
 ) -> AppointmentResponse:
     """One appointment; staff of its clinic also see the internal notes."""
-    appointment, _ = await lifecycle.load_for(
-        session, actor, appointment_id, Action.APPOINTMENT_READ
-    )
+    return shaped(actor, await queries.get_appointment(session, actor, appointment_id))
+
+
+@router.patch("/{appointment_id}", response_model=AppointmentOut, responses=responses(409))
+async def update_appointment(
+    appointment_id: uuid.UUID, body: AppointmentStaffUpdate, actor: ActorDep, session: SessionDep
+) -> AppointmentResponse:
+    """Change the reason or notes (owners and staff, while it is still to happen) or the
+    staff-only ``priority``, ``internal_notes``, ``price`` and ``currency`` (403 for others).
+
+    Moving it is ``POST /appointments/{id}/reschedule``; a finished appointment is 409
+    ``APPOINTMENT_NOT_EDITABLE`` for owners.
+    """
+    appointment = await updates.update_appointment(session, actor, appointment_id, body)
     return shaped(actor, appointment)
 
 

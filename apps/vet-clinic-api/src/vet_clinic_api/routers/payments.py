@@ -1,5 +1,9 @@
 """Payments (Stripe PaymentIntents), refunds and invoices (thin: one service call per route).
 
+Reading: ``GET /payments`` (the caller's, or with ``clinic_id`` a clinic's for those whose role
+may read them), ``GET /payments/{id}``, ``GET /invoices/{id}`` (JSON) and
+``GET /invoices/{id}/html`` (the printable page). Another person's payment or invoice is a 404.
+
 The Stripe gateway holds an HTTP connection pool, so it is built once per process, lazily on
 first use, from ``STRIPE_*`` (:class:`vet_services.payments.settings.StripeSettings`), and kept
 on ``app.state``; nothing is created at import time.
@@ -10,14 +14,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from vet_clinic_api.deps import ActorDep, CallerDep, SessionDep
 from vet_clinic_api.errors import responses
 from vet_clinic_api.idempotency import IdempotencyKey, idempotent
+from vet_clinic_api.pagination import PageDep, PageResponse
 from vet_core.exceptions import ConfigurationException
+from vet_core.models.enums import PaymentStatus
 from vet_core.schemas.base import CreateSchema, CurrencyCode, LongText
 from vet_core.schemas.commerce import (
     InvoiceResponse,
@@ -25,7 +31,8 @@ from vet_core.schemas.commerce import (
     PositiveMinorUnits,
     RefundResponse,
 )
-from vet_services.payments import invoices, service
+from vet_services.pagination import PageRequest
+from vet_services.payments import invoices, queries, service
 from vet_services.payments.gateway import StripeGateway
 from vet_services.payments.settings import StripeSettings
 
@@ -106,6 +113,40 @@ def _started(start: service.PaymentStart) -> dict[str, Any]:
     return PaymentIntentResponse(
         payment=PaymentResponse.model_validate(start.payment), client_secret=start.client_secret
     ).model_dump(mode="json")
+
+
+@router.get("/payments", response_model=PageResponse[PaymentResponse], responses=responses())
+async def list_payments(
+    actor: ActorDep,
+    session: SessionDep,
+    page: PageDep,
+    clinic_id: Annotated[
+        uuid.UUID | None,
+        Query(description="a clinic's payments instead of one's own (its admins)"),
+    ] = None,
+    statuses: Annotated[
+        list[PaymentStatus] | None,
+        Query(alias="status", max_length=len(PaymentStatus), description="any of these"),
+    ] = None,
+) -> PageResponse[PaymentResponse]:
+    """The caller's payments, newest first; with ``clinic_id``, that clinic's payments for
+    staff whose role may read them (403 for anyone else)."""
+    found = await queries.list_payments(
+        session,
+        actor,
+        PageRequest(limit=page.limit, cursor=page.cursor),
+        clinic_id=clinic_id,
+        statuses=statuses or (),
+    )
+    return PageResponse[PaymentResponse].of(found, PaymentResponse.model_validate)
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentResponse, responses=responses())
+async def get_payment(
+    payment_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> PaymentResponse:
+    """One payment: the payer's, or their clinic's admins'."""
+    return PaymentResponse.model_validate(await queries.get_payment(session, actor, payment_id))
 
 
 @router.post(
@@ -222,8 +263,16 @@ async def deposit_receipt(
     )
 
 
+@router.get("/invoices/{invoice_id}", response_model=InvoiceResponse, responses=responses())
+async def get_invoice(
+    invoice_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> InvoiceResponse:
+    """An invoice or receipt: its customer's, or its clinic staff's."""
+    return InvoiceResponse.model_validate(await queries.get_invoice(session, actor, invoice_id))
+
+
 @router.get(
-    "/invoices/{invoice_id}",
+    "/invoices/{invoice_id}/html",
     response_model=None,
     responses={
         **responses(),

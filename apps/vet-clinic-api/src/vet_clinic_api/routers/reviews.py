@@ -2,6 +2,9 @@
 
 Clinic and veterinarian reviews are separate resources (``/reviews/clinic/...`` and
 ``/reviews/veterinarian/...``); the published reviews of one clinic or veterinarian are public.
+Clinic admins (for their clinic) and platform admins moderate a review (``.../moderation``:
+hide, unhide, flag, unflag, with a reason); a hidden review leaves the public lists and the
+rating. Anyone signed in may report a published review once (``.../report``).
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ from vet_clinic_api.errors import responses
 from vet_core.models.reviews import ClinicReview, VeterinarianReview
 from vet_core.schemas.reviews import (
     ClinicReviewCreate,
+    ClinicReviewModeratorResponse,
     ClinicReviewResponse,
     ClinicReviewUpdate,
+    ReviewModerationCreate,
+    ReviewReportCreate,
+    ReviewReportResponse,
     VeterinarianReviewCreate,
+    VeterinarianReviewModeratorResponse,
     VeterinarianReviewResponse,
     VeterinarianReviewUpdate,
 )
@@ -100,6 +108,60 @@ async def delete_veterinarian_review(
 ) -> None:
     """The author withdraws their veterinarian review."""
     await service.delete_review(session, actor, VeterinarianReview, review_id)
+
+
+@router.post(
+    "/reviews/clinic/{review_id}/moderation",
+    response_model=ClinicReviewModeratorResponse,
+    responses=responses(),
+)
+async def moderate_clinic_review(
+    review_id: uuid.UUID, data: ReviewModerationCreate, actor: ActorDep, session: SessionDep
+) -> ClinicReviewModeratorResponse:
+    """Clinic admins of the clinic (or platform admins) hide, unhide, flag or unflag a review."""
+    review = await service.moderate_review(session, actor, ClinicReview, review_id, data)
+    return ClinicReviewModeratorResponse.model_validate(review)
+
+
+@router.post(
+    "/reviews/veterinarian/{review_id}/moderation",
+    response_model=VeterinarianReviewModeratorResponse,
+    responses=responses(),
+)
+async def moderate_veterinarian_review(
+    review_id: uuid.UUID, data: ReviewModerationCreate, actor: ActorDep, session: SessionDep
+) -> VeterinarianReviewModeratorResponse:
+    """Clinic admins of the visit's clinic (or platform admins) moderate a veterinarian review."""
+    review = await service.moderate_review(session, actor, VeterinarianReview, review_id, data)
+    return VeterinarianReviewModeratorResponse.model_validate(review)
+
+
+@router.post(
+    "/reviews/clinic/{review_id}/report",
+    response_model=ReviewReportResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(409),
+)
+async def report_clinic_review(
+    review_id: uuid.UUID, data: ReviewReportCreate, actor: ActorDep, session: SessionDep
+) -> ReviewReportResponse:
+    """Report a published clinic review to its moderators (once; 409 the second time)."""
+    report = await service.report_review(session, actor, ClinicReview, review_id, data)
+    return ReviewReportResponse.model_validate(report)
+
+
+@router.post(
+    "/reviews/veterinarian/{review_id}/report",
+    response_model=ReviewReportResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(409),
+)
+async def report_veterinarian_review(
+    review_id: uuid.UUID, data: ReviewReportCreate, actor: ActorDep, session: SessionDep
+) -> ReviewReportResponse:
+    """Report a published veterinarian review to its moderators (once)."""
+    report = await service.report_review(session, actor, VeterinarianReview, review_id, data)
+    return ReviewReportResponse.model_validate(report)
 
 
 @router.get(

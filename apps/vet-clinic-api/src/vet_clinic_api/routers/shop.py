@@ -1,9 +1,9 @@
 """The shop: the catalogue and orders (thin: parse, call one service, shape the response).
 
-There is no separate cart resource: the service has no cart concept. The client keeps the
-cart and places it in one ``POST /orders`` (prices are snapshotted and stock reserved then);
-an order held for a veterinarian's approval (prescription-only items) is released with
-``/orders/{id}/approve``, and an unpaid order is dropped with ``/orders/{id}/cancel``.
+The cart lives on the server (:mod:`vet_clinic_api.routers.cart`); ``POST /orders`` places the
+caller's cart at a clinic as an order (prices are snapshotted and stock reserved then) and
+empties it. An order held for a veterinarian's approval (prescription-only items) is released
+with ``/orders/{id}/approve``, and an unpaid order is dropped with ``/orders/{id}/cancel``.
 """
 
 from __future__ import annotations
@@ -20,24 +20,18 @@ from vet_clinic_api.idempotency import IdempotencyKey, idempotent
 from vet_core.models.enums import ProductType
 from vet_core.schemas.base import CreateSchema
 from vet_core.schemas.commerce import (
-    OrderCreate,
+    CartCheckout,
     OrderResponse,
     ProductCreate,
     ProductResponse,
     ProductUpdate,
 )
-from vet_services.commerce import catalog, orders
+from vet_services.commerce import cart, catalog, orders
 
 router = APIRouter(tags=["shop"])
 
 Limit = Annotated[int, Query(ge=1, le=200, description="items per page")]
 Offset = Annotated[int, Query(ge=0, le=100_000, description="items to skip")]
-
-
-class OrderPlace(OrderCreate):
-    """A new order; ``pet_id`` names the pet prescription-only products are for."""
-
-    pet_id: uuid.UUID | None = None
 
 
 class OrderApproval(CreateSchema):
@@ -107,22 +101,26 @@ async def my_orders(
     responses=responses(409),
 )
 async def place_order(
-    data: OrderPlace,
+    data: CartCheckout,
     request: Request,
     caller: CallerDep,
     session: SessionDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Place the cart as an order. ``Idempotency-Key``: a retry returns the first order."""
+    """Place the caller's cart at ``clinic_id`` as an order; the cart is emptied with it.
+
+    An empty cart is 422 ``CART_EMPTY``; a product withdrawn or sold out since it went into the
+    cart is 404 ``PRODUCT_NOT_FOUND`` or 409 ``OUT_OF_STOCK`` (the cart is left as it was).
+    ``Idempotency-Key`` (or ``idempotency_key``): a retry returns the first order.
+    """
+    if data.idempotency_key is None and idempotency_key is not None:
+        data = data.model_copy(update={"idempotency_key": idempotency_key})
 
     async def run() -> tuple[int, object]:
-        create = OrderCreate.model_validate(data.model_dump(exclude={"pet_id"}))
-        if create.idempotency_key is None and idempotency_key is not None:
-            create = create.model_copy(update={"idempotency_key": idempotency_key})
-        order = await orders.place_order(session, caller.actor, create, pet_id=data.pet_id)
+        order = await cart.checkout(session, caller.actor, data)
         return 201, OrderResponse.model_validate(order).model_dump(mode="json")
 
-    return await idempotent(request, caller, idempotency_key, data, run)
+    return await idempotent(request, caller, data.idempotency_key, data, run)
 
 
 @router.get("/orders/{order_id}", response_model=OrderResponse, responses=responses())

@@ -8,20 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_clinic_api.deps import ActorDep, CallerDep, SessionDep
 from vet_clinic_api.errors import responses
 from vet_clinic_api.idempotency import IdempotencyKey, idempotent
 from vet_clinic_api.pagination import PageDep, PageResponse
 from vet_clinic_api.routers.appointments import AppointmentOut, shaped
-from vet_core.models import PetOwnership, WaitlistEntry
 from vet_core.models.enums import WaitlistStatus
 from vet_core.schemas.scheduling import WaitlistEntryCreate, WaitlistEntryResponse
-from vet_services.auth.permissions import Actor
-from vet_services.pagination import Page, keyset, page_of
-from vet_services.scheduling import waitlist
+from vet_services.pagination import PageRequest
+from vet_services.scheduling import queries, waitlist
 
 router = APIRouter(prefix="/waitlist", tags=["waitlist"], responses=responses())
 
@@ -30,33 +26,6 @@ class ClaimRequest(BaseModel):
     """What an idempotent claim is keyed on (the entry; the claim itself has no body)."""
 
     entry_id: uuid.UUID
-
-
-async def _my_entries(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    statuses: list[WaitlistStatus] | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[WaitlistEntry]:
-    """The caller's entries (made by them, or for pets they currently own), newest first.
-
-    Stop-gap: ``vet_services.scheduling.waitlist`` has no listing function yet; this belongs
-    in the service layer.
-    """
-    if actor.user_id is None:
-        return Page(items=[], next_cursor=None, limit=limit)
-    owned = select(PetOwnership.pet_id).where(
-        PetOwnership.user_id == actor.user_id, PetOwnership.ended_at.is_(None)
-    )
-    query = select(WaitlistEntry).where(
-        or_(WaitlistEntry.requested_by_id == actor.user_id, WaitlistEntry.pet_id.in_(owned))
-    )
-    if statuses:
-        query = query.where(WaitlistEntry.status.in_(statuses))
-    paged = keyset(query, WaitlistEntry.created_at, WaitlistEntry.id, cursor=cursor, limit=limit)
-    return page_of((await session.scalars(paged)).all(), limit)
 
 
 @router.get("", response_model=PageResponse[WaitlistEntryResponse])
@@ -70,8 +39,11 @@ async def my_entries(
     ] = None,
 ) -> PageResponse[WaitlistEntryResponse]:
     """The caller's waitlist entries (waiting, offered, booked, …), newest first."""
-    result = await _my_entries(
-        session, actor, statuses=statuses, cursor=page.cursor, limit=page.limit
+    result = await queries.my_waitlist_entries(
+        session,
+        actor,
+        PageRequest(limit=page.limit, cursor=page.cursor),
+        statuses=tuple(statuses or ()),
     )
     return PageResponse[WaitlistEntryResponse].of(result, WaitlistEntryResponse.model_validate)
 

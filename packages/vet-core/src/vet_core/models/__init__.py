@@ -20,6 +20,8 @@ from vet_core.models.clinics import (
     ClinicOperatingHours,
 )
 from vet_core.models.commerce import (
+    Cart,
+    CartItem,
     Invoice,
     Order,
     OrderItem,
@@ -40,7 +42,7 @@ from vet_core.models.messaging import (
 from vet_core.models.notifications import Notification, NotificationDelivery, Reminder
 from vet_core.models.outbox import DeadLetterJob, OutboxEvent
 from vet_core.models.pets import Pet, PetOwnership, WeightRecord
-from vet_core.models.reviews import ClinicReview, VeterinarianReview
+from vet_core.models.reviews import ClinicReview, ReviewReport, VeterinarianReview
 from vet_core.models.scheduling import Appointment, AppointmentHold, WaitlistEntry
 from vet_core.models.veterinarians import (
     Veterinarian,
@@ -56,6 +58,8 @@ __all__ = [
     "AuditLog",
     "AuditMixin",
     "Base",
+    "Cart",
+    "CartItem",
     "ChatBot",
     "Clinic",
     "ClinicClosure",
@@ -83,6 +87,7 @@ __all__ = [
     "Product",
     "Refund",
     "Reminder",
+    "ReviewReport",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UUIDPrimaryKeyMixin",

@@ -1,4 +1,4 @@
-"""Products, orders, payments, refunds and invoices; money in minor units (cents).
+"""Products, carts, orders, payments, refunds and invoices; money in minor units (cents).
 
 Amounts are ``BIGINT`` counts of the currency's minor unit with a three-letter ISO currency,
 never floats. Stripe object ids are unique, so replaying a Stripe event cannot create a second
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
     text,
@@ -79,6 +80,44 @@ class Product(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, SoftDeleteMixin, 
     stock_quantity: Mapped[int | None] = mapped_column(Integer)
     stripe_product_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_price_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+
+
+class Cart(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+    """A person's shopping cart at one clinic (one per user and clinic).
+
+    Products belong to a clinic or are offered platform-wide, and an order is placed at one
+    clinic, so a cart is kept per clinic: shopping at two clinics keeps two carts. Lines hold
+    quantities only; prices are read from the catalogue until checkout snapshots them.
+    """
+
+    __tablename__ = "carts"
+    __table_args__ = (UniqueConstraint("user_id", "clinic_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    clinic_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("clinics.id", ondelete="CASCADE"))
+
+    items: Mapped[list[CartItem]] = relationship(
+        back_populates="cart", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CartItem(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+    """How many of one product are in a cart (one line per product)."""
+
+    __tablename__ = "cart_items"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        UniqueConstraint("cart_id", "product_id"),
+        Index("ix_cart_items_product_id", "product_id"),
+    )
+
+    cart_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("carts.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("products.id", ondelete="CASCADE")
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    cart: Mapped[Cart] = relationship(back_populates="items", lazy="raise")
 
 
 class Order(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, Base):
@@ -265,6 +304,8 @@ class ProcessedWebhookEvent(Base):
 
 
 __all__ = [
+    "Cart",
+    "CartItem",
     "Invoice",
     "Order",
     "OrderItem",

@@ -1,4 +1,4 @@
-"""Schemas of products, orders, payments, refunds and invoices.
+"""Schemas of products, carts, orders, payments, refunds and invoices.
 
 Amounts here are integers in the currency's minor units (cents; yen for JPY), as Stripe counts
 them; :func:`vet_core.utils.money.from_minor_units` turns them into ``Decimal`` for display.
@@ -25,8 +25,10 @@ from vet_core.schemas.base import (
     CreateSchema,
     CurrencyCode,
     EntityResponse,
+    InputSchema,
     LongText,
     MinorUnits,
+    ORMModel,
     ShortText,
     UpdateSchema,
 )
@@ -85,6 +87,51 @@ class ProductResponse(EntityResponse):
     def unit_price(self) -> Decimal:
         """``unit_amount`` in major units (``1250`` USD → ``12.50``)."""
         return from_minor_units(self.unit_amount, self.currency)
+
+
+class CartItemQuantity(InputSchema):
+    """How many of a product the cart should hold (``0`` takes the product out)."""
+
+    quantity: Annotated[int, Field(ge=0, le=10_000, strict=True)]
+
+
+class CartCheckout(CreateSchema):
+    """Place the cart at ``clinic_id`` as an order (the lines and prices come from the cart).
+
+    ``pet_id`` names the pet prescription-only products are for; ``appointment_id`` ties the
+    order to one of the customer's appointments at that clinic.
+    """
+
+    clinic_id: UUID
+    appointment_id: UUID | None = None
+    pet_id: UUID | None = None
+    idempotency_key: IdempotencyKey | None = None
+
+
+class CartItemResponse(ORMModel):
+    """A cart line priced from today's catalogue; ``available`` is false when it cannot be
+    ordered as it is (withdrawn from sale, or more than is in stock)."""
+
+    product_id: UUID
+    name: str
+    unit_amount: int
+    currency: str
+    quantity: int
+    total_amount: int
+    available: bool
+    updated_at: datetime
+
+
+class CartResponse(ORMModel):
+    """The caller's cart at one clinic; prices are snapshotted only when it is ordered."""
+
+    clinic_id: UUID
+    user_id: UUID
+    currency: str | None
+    items: list[CartItemResponse] = Field(default_factory=list)
+    item_count: int
+    subtotal_amount: int
+    updated_at: datetime | None
 
 
 class OrderItemCreate(CreateSchema):
@@ -231,6 +278,10 @@ class InvoiceResponse(EntityResponse):
 
 
 __all__ = [
+    "CartCheckout",
+    "CartItemQuantity",
+    "CartItemResponse",
+    "CartResponse",
     "InvoiceCreate",
     "InvoiceResponse",
     "InvoiceUpdate",

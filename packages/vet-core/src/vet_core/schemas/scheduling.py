@@ -50,7 +50,11 @@ def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
 
 
 class AppointmentCreate(CreateSchema):
-    """A booking request. Whether the slot is free is decided by the database (exclusion)."""
+    """A booking request. Whether the slot is free is decided by the database (exclusion).
+
+    The price, the status and who booked are set by the service, never by the client. A held
+    slot is booked with :class:`AppointmentHoldBook` instead.
+    """
 
     pet_id: UUID
     veterinarian_id: UUID
@@ -58,15 +62,12 @@ class AppointmentCreate(CreateSchema):
     service_type: ServiceType
     priority: AppointmentPriority = AppointmentPriority.ROUTINE
     starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    ends_at: AwareDatetime | None = Field(
+        default=None, description="omitted: the usual length of the service type"
+    )
     reason: LongText | None = None
     notes: LongText | None = None
-    price: Money | None = None
-    currency: CurrencyCode = "USD"
     idempotency_key: IdempotencyKey | None = None
-    hold_id: UUID | None = Field(
-        default=None, description="the checkout hold this booking converts, if any"
-    )
 
     @model_validator(mode="after")
     def _window(self) -> AppointmentCreate:
@@ -74,38 +75,48 @@ class AppointmentCreate(CreateSchema):
         return self
 
 
+class AppointmentHoldBook(CreateSchema):
+    """Book a held slot: the hold fixes the clinic, veterinarian, pet and interval."""
+
+    service_type: ServiceType
+    reason: LongText | None = None
+    notes: LongText | None = None
+    idempotency_key: IdempotencyKey | None = None
+
+
 class AppointmentUpdate(UpdateSchema):
-    """What the owner may change: reschedule, reason and owner-visible notes."""
+    """What the pet's owner (or whoever booked) may change without rescheduling.
+
+    Moving the appointment is ``POST /appointments/{id}/reschedule``; another pet, clinic or
+    veterinarian is another booking.
+    """
 
     NULLABLE_FIELDS: ClassVar[frozenset[str]] = frozenset({"reason", "notes"})
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    service_type: ServiceType | None = None
     reason: LongText | None = None
-    notes: LongText | None = None
-
-    @model_validator(mode="after")
-    def _window(self) -> AppointmentUpdate:
-        # A reschedule moves both ends; one alone would silently stretch or shrink the visit.
-        if ("starts_at" in self.model_fields_set) != ("ends_at" in self.model_fields_set):
-            raise ValueError("starts_at and ends_at must be changed together")
-        _check_window(self.starts_at, self.ends_at)
-        return self
+    notes: LongText | None = Field(default=None, description="notes the owner and staff see")
 
 
 class AppointmentStaffUpdate(AppointmentUpdate):
-    """What staff may change besides the owner's fields."""
+    """What staff of the appointment's clinic may change besides the owner's fields.
+
+    ``priority``, ``internal_notes``, ``price`` and ``currency`` are for staff only: anyone
+    else who sends them is refused (403).
+    """
 
     NULLABLE_FIELDS: ClassVar[frozenset[str]] = frozenset(
         {"reason", "notes", "internal_notes", "price"}
     )
 
-    veterinarian_id: UUID | None = None
     priority: AppointmentPriority | None = None
     internal_notes: LongText | None = None
     price: Money | None = None
     currency: CurrencyCode | None = None
+
+    #: The fields only staff may set.
+    STAFF_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"priority", "internal_notes", "price", "currency"}
+    )
 
 
 class AppointmentStatusChange(InputSchema):
@@ -163,18 +174,17 @@ class AppointmentStaffResponse(AppointmentResponse):
 
 
 class AppointmentHoldCreate(CreateSchema):
-    """Hold a slot for a few minutes during checkout."""
+    """Hold a slot for a few minutes during checkout.
 
-    veterinarian_id: UUID
+    The hold lasts as long as ``service_type`` usually takes from ``starts_at``; how long the
+    hold itself is kept is the clinic's setting.
+    """
+
     clinic_id: UUID
-    pet_id: UUID | None = None
+    veterinarian_id: UUID
+    pet_id: UUID
+    service_type: ServiceType
     starts_at: AwareDatetime
-    ends_at: AwareDatetime
-
-    @model_validator(mode="after")
-    def _window(self) -> AppointmentHoldCreate:
-        _check_window(self.starts_at, self.ends_at)
-        return self
 
 
 class AppointmentHoldResponse(EntityResponse):
@@ -253,6 +263,7 @@ class WaitlistEntryResponse(EntityResponse):
 __all__ = [
     "MAX_APPOINTMENT_LENGTH",
     "AppointmentCreate",
+    "AppointmentHoldBook",
     "AppointmentHoldCreate",
     "AppointmentHoldResponse",
     "AppointmentResponse",

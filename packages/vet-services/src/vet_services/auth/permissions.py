@@ -47,7 +47,9 @@ class Action(StrEnum):
     CLINIC_MANAGE = "clinic:manage"
     STAFF_MANAGE = "staff:manage"
     REPORT_READ = "report:read"
+    PAYMENT_READ = "payment:read"  # a clinic's payments, not only one's own
     PAYMENT_REFUND = "payment:refund"
+    REVIEW_MODERATE = "review:moderate"  # hide, publish again, flag reviews of the clinic
     API_KEY_MANAGE = "api_key:manage"
     AUDIT_READ = "audit:read"
 
@@ -102,7 +104,9 @@ STAFF_ACTIONS: Mapping[StaffRole, frozenset[Action]] = {
         Action.CLINIC_MANAGE,
         Action.STAFF_MANAGE,
         Action.REPORT_READ,
+        Action.PAYMENT_READ,
         Action.PAYMENT_REFUND,
+        Action.REVIEW_MODERATE,
         Action.API_KEY_MANAGE,
         Action.AUDIT_READ,
     },

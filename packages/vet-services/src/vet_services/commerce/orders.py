@@ -236,10 +236,11 @@ async def _check_appointment(
         raise NotFoundException("Appointment not found", code="APPOINTMENT_NOT_FOUND")
 
 
-async def _products_on_sale(
-    session: AsyncSession, clinic: Clinic, currency: str, wanted: Iterable[uuid.UUID]
+async def products_on_sale(
+    session: AsyncSession, clinic_id: uuid.UUID, wanted: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Product]:
-    """The wanted products, each active, sold at ``clinic`` and priced in ``currency``."""
+    """The wanted products, each active and sold at the clinic (its own or platform-wide);
+    ``PRODUCT_NOT_FOUND`` (404) names those that are not."""
     wanted = list(wanted)
     products = {
         p.id: p
@@ -249,7 +250,7 @@ async def _products_on_sale(
                     Product.id.in_(wanted),
                     Product.deleted_at.is_(None),
                     Product.is_active.is_(True),
-                    (Product.clinic_id == clinic.id) | Product.clinic_id.is_(None),
+                    (Product.clinic_id == clinic_id) | Product.clinic_id.is_(None),
                 )
             )
         ).scalars()
@@ -261,6 +262,14 @@ async def _products_on_sale(
             details={"product_ids": missing},
             code="PRODUCT_NOT_FOUND",
         )
+    return products
+
+
+async def _products_on_sale(
+    session: AsyncSession, clinic: Clinic, currency: str, wanted: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Product]:
+    """The wanted products, each active, sold at ``clinic`` and priced in ``currency``."""
+    products = await products_on_sale(session, clinic.id, wanted)
     wrong_currency = [str(p.id) for p in products.values() if p.currency != currency]
     if wrong_currency:
         raise BusinessRuleException(
@@ -271,30 +280,43 @@ async def _products_on_sale(
     return products
 
 
+async def earlier_order(
+    session: AsyncSession, actor: Actor, idempotency_key: str | None
+) -> Order | None:
+    """The order already placed with ``idempotency_key`` by ``actor`` (``None``: none yet).
+
+    The key is unique across customers: someone else's raises ``IDEMPOTENCY_KEY_REUSED``.
+    """
+    if idempotency_key is None:
+        return None
+    earlier = (
+        await session.execute(
+            select(Order)
+            .where(Order.idempotency_key == idempotency_key)
+            .options(selectinload(Order.items))
+        )
+    ).scalar_one_or_none()
+    if earlier is not None and earlier.user_id != actor.user_id:
+        raise ConflictException(
+            "The idempotency key was already used", code="IDEMPOTENCY_KEY_REUSED"
+        )
+    return earlier
+
+
 async def place_order(
     session: AsyncSession, actor: Actor, data: OrderCreate, *, pet_id: uuid.UUID | None = None
 ) -> Order:
     """Turn a cart into an order: snapshot prices, reserve stock, total with the clinic's tax.
 
     ``pet_id`` names the pet prescription-only products are for. The same
-    ``idempotency_key`` placed twice returns the first order.
+    ``idempotency_key`` placed twice returns the first order. The shop's cart checks out
+    through here (:func:`vet_services.commerce.cart.checkout`).
     """
     if actor.user_id is None:
         raise BusinessRuleException("Only a signed-in person can order", code="ORDER_NOT_ALLOWED")
-    if data.idempotency_key is not None:
-        earlier = (
-            await session.execute(
-                select(Order)
-                .where(Order.idempotency_key == data.idempotency_key)
-                .options(selectinload(Order.items))
-            )
-        ).scalar_one_or_none()
-        if earlier is not None:
-            if earlier.user_id != actor.user_id:
-                raise ConflictException(
-                    "The idempotency key was already used", code="IDEMPOTENCY_KEY_REUSED"
-                )
-            return earlier
+    earlier = await earlier_order(session, actor, data.idempotency_key)
+    if earlier is not None:
+        return earlier
 
     clinic = (
         await session.execute(
@@ -465,11 +487,13 @@ __all__ = [
     "approve_order",
     "cancel_order",
     "clinic_tax_rate",
+    "earlier_order",
     "fulfil_order",
     "get_order",
     "is_awaiting_approval",
     "list_my_orders",
     "place_order",
+    "products_on_sale",
     "reserve_stock",
     "tax_for",
 ]

@@ -28,6 +28,13 @@ from vet_services.scheduling.lifecycle import (
 from vet_services.scheduling.no_shows import NoShow, mark_no_shows
 from vet_services.scheduling.notices import follow_up_booking, notify_waitlist_offers
 from vet_services.scheduling.policy import SchedulingPolicy
+from vet_services.scheduling.queries import (
+    AppointmentFilters,
+    get_appointment,
+    list_appointments,
+    my_waitlist_entries,
+)
+from vet_services.scheduling.updates import update_appointment
 from vet_services.scheduling.waitlist import (
     claim_offer,
     expire_waitlist,
@@ -38,6 +45,7 @@ from vet_services.scheduling.waitlist import (
 
 __all__ = [
     "TRANSITIONS",
+    "AppointmentFilters",
     "BookingRequest",
     "Calendar",
     "CalendarDay",
@@ -57,9 +65,12 @@ __all__ = [
     "expire_holds",
     "expire_waitlist",
     "follow_up_booking",
+    "get_appointment",
     "join_waitlist",
     "leave_waitlist",
+    "list_appointments",
     "mark_no_shows",
+    "my_waitlist_entries",
     "notify_waitlist_offers",
     "offer_freed_slot",
     "release_hold",
@@ -67,6 +78,7 @@ __all__ = [
     "reschedule_history",
     "slot_freed",
     "transition",
+    "update_appointment",
     "veterinarian_slots",
     "week_view",
 ]

@@ -35,6 +35,8 @@ UPDATED_AT_TABLES = (
     "api_keys",
     "appointment_holds",
     "appointments",
+    "cart_items",
+    "carts",
     "chat_bots",
     "clinic_closures",
     "clinic_memberships",
@@ -61,6 +63,7 @@ UPDATED_AT_TABLES = (
     "products",
     "refunds",
     "reminders",
+    "review_reports",
     "users",
     "vaccinations",
     "veterinarian_availabilities",
@@ -684,13 +687,20 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('pending', 'published', 'hidden', name='status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('response', sa.Text(), nullable=True),
     sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('flagged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('moderation_reason', sa.Text(), nullable=True),
+    sa.Column('moderated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('moderated_by_id', sa.Uuid(), nullable=True),
+    sa.Column('report_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_clinic_reviews_rating_range')),
+    sa.CheckConstraint('report_count >= 0', name=op.f('ck_clinic_reviews_report_count_non_negative')),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], name=op.f('fk_clinic_reviews_appointment_id_appointments'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_clinic_reviews_author_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_clinic_reviews_clinic_id_clinics'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['moderated_by_id'], ['users.id'], name=op.f('fk_clinic_reviews_moderated_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clinic_reviews')),
     sa.UniqueConstraint('appointment_id', name=op.f('uq_clinic_reviews_appointment_id'))
     )
@@ -822,12 +832,19 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('status', sa.Enum('pending', 'published', 'hidden', name='status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('flagged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('moderation_reason', sa.Text(), nullable=True),
+    sa.Column('moderated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('moderated_by_id', sa.Uuid(), nullable=True),
+    sa.Column('report_count', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_veterinarian_reviews_rating_range')),
+    sa.CheckConstraint('report_count >= 0', name=op.f('ck_veterinarian_reviews_report_count_non_negative')),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], name=op.f('fk_veterinarian_reviews_appointment_id_appointments'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_veterinarian_reviews_author_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['moderated_by_id'], ['users.id'], name=op.f('fk_veterinarian_reviews_moderated_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['veterinarian_id'], ['veterinarians.id'], name=op.f('fk_veterinarian_reviews_veterinarian_id_veterinarians'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_veterinarian_reviews')),
     sa.UniqueConstraint('appointment_id', name=op.f('uq_veterinarian_reviews_appointment_id'))
@@ -1087,12 +1104,59 @@ def upgrade() -> None:
     sa.UniqueConstraint('stripe_refund_id', name=op.f('uq_refunds_stripe_refund_id'))
     )
     op.create_index('ix_refunds_payment_id', 'refunds', ['payment_id'], unique=False)
+    op.create_table('carts',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('clinic_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_carts_clinic_id_clinics'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_carts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_carts')),
+    sa.UniqueConstraint('user_id', 'clinic_id', name=op.f('uq_carts_user_id_clinic_id'))
+    )
+    op.create_table('cart_items',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('cart_id', sa.Uuid(), nullable=False),
+    sa.Column('product_id', sa.Uuid(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_items_quantity_positive')),
+    sa.ForeignKeyConstraint(['cart_id'], ['carts.id'], name=op.f('fk_cart_items_cart_id_carts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_cart_items_product_id_products'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cart_items')),
+    sa.UniqueConstraint('cart_id', 'product_id', name=op.f('uq_cart_items_cart_id_product_id'))
+    )
+    op.create_index('ix_cart_items_product_id', 'cart_items', ['product_id'], unique=False)
+    op.create_table('review_reports',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('clinic_review_id', sa.Uuid(), nullable=True),
+    sa.Column('veterinarian_review_id', sa.Uuid(), nullable=True),
+    sa.Column('reporter_id', sa.Uuid(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint('num_nonnulls(clinic_review_id, veterinarian_review_id) = 1', name=op.f('ck_review_reports_one_review')),
+    sa.ForeignKeyConstraint(['clinic_review_id'], ['clinic_reviews.id'], name=op.f('fk_review_reports_clinic_review_id_clinic_reviews'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_review_reports_reporter_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['veterinarian_review_id'], ['veterinarian_reviews.id'], name=op.f('fk_review_reports_veterinarian_review_id_veterinarian_reviews'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_reports')),
+    sa.UniqueConstraint('clinic_review_id', 'reporter_id', name=op.f('uq_review_reports_clinic_review_id_reporter_id')),
+    sa.UniqueConstraint('veterinarian_review_id', 'reporter_id', name=op.f('uq_review_reports_veterinarian_review_id_reporter_id'))
+    )
+    op.create_index('ix_review_reports_reporter_id', 'review_reports', ['reporter_id'], unique=False)
     # ### end Alembic commands ###
     _create_triggers()
 
 
 def downgrade() -> None:
     # ### generated by autogenerate from vet_core.models, then reviewed ###
+    op.drop_index('ix_review_reports_reporter_id', table_name='review_reports')
+    op.drop_table('review_reports')
+    op.drop_index('ix_cart_items_product_id', table_name='cart_items')
+    op.drop_table('cart_items')
+    op.drop_table('carts')
     op.drop_index('ix_refunds_payment_id', table_name='refunds')
     op.drop_table('refunds')
     op.drop_index('ix_notification_deliveries_user_id_created_at', table_name='notification_deliveries')
