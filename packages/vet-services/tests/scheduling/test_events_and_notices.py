@@ -118,7 +118,8 @@ async def test_the_follow_up_plans_reminders_and_confirms_to_the_owner_once(
     assert {r.kind for r in reminders} == {ReminderKind.APPOINTMENT}
     assert at(10) - timedelta(hours=24) in {r.due_at for r in reminders}
     assert second.reminders == 0
-    assert first.confirmation is not None and first.confirmation.sent
+    assert first.confirmation is not None
+    assert first.confirmation.sent
     assert second.confirmation is not None
     assert all(channel.duplicate for channel in second.confirmation.channels)
 
