@@ -17,11 +17,12 @@ import httpx
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from vet_clinic_api.main import API_PREFIX
 from vet_clinic_api.routers import audit, files, notifications, places, reports
-from vet_core.models import Notification
+from vet_core.models import Notification, OutboxEvent
 from vet_core.models.audit import AuditLog
 from vet_core.models.enums import AppointmentStatus, AuditAction, NotificationCategory
 from vet_services.storage.settings import StorageSettings
@@ -577,3 +578,61 @@ async def test_audit_log_for_admins_only(api: Api) -> None:
     )
     assert hidden.status_code == 404
     assert (await api.client.get("/api/v1/audit-log")).status_code == 401
+
+
+async def export_jobs(api: Api) -> list[dict[str, Any]]:
+    rows = await api.session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "reports.export").order_by(OutboxEvent.id)
+    )
+    return [dict(row.payload) for row in rows]
+
+
+async def test_a_report_export_is_queued_once_per_idempotency_key(api: Api) -> None:
+    clinic = await api.clinic()
+    admin = await api.staff(clinic, "clinic_admin")
+    url = f"/api/v1/clinics/{clinic.id}/reports/exports"
+    headers = {**api.auth(admin), "Idempotency-Key": "export-october-1"}
+
+    first = await api.client.post(url, json=PERIOD, headers=headers)
+    again = await api.client.post(url, json=PERIOD, headers=headers)
+
+    assert first.status_code == 202, first.text
+    assert first.json() == again.json()
+    assert first.json()["kind"] == "clinic_report"
+    [job] = await export_jobs(api)
+    assert job["export_id"] == first.json()["export_id"]
+    assert job["clinic_id"] == str(clinic.id)
+
+
+async def test_report_exports_are_checked_like_the_reports(api: Api) -> None:
+    clinic = await api.clinic()
+    receptionist = await api.staff(clinic, "receptionist")
+    other_admin = await api.staff(await api.clinic(), "clinic_admin")
+    admin = await api.staff(clinic, "clinic_admin")
+    url = f"/api/v1/clinics/{clinic.id}/reports/exports"
+
+    assert (await api.client.post(url, json=PERIOD)).status_code == 401
+    forbidden = await api.client.post(url, json=PERIOD, headers=api.auth(receptionist))
+    assert forbidden.status_code == 403
+    hidden = await api.client.post(url, json=PERIOD, headers=api.auth(other_admin))
+    assert hidden.status_code == 404
+    backwards = await api.client.post(
+        url, json={"first_day": "2026-10-31", "last_day": "2026-10-01"}, headers=api.auth(admin)
+    )
+    assert backwards.status_code == 422
+    missing = await api.client.post(url, json={"first_day": "2026-10-01"}, headers=api.auth(admin))
+    assert missing.status_code == 422
+    assert "last_day" in error_of(missing)["message"]
+    assert await export_jobs(api) == []
+
+
+async def test_an_owner_asks_for_their_own_data(api: Api) -> None:
+    owner = await api.user()
+
+    response = await api.client.post("/api/v1/users/me/export", headers=api.auth(owner))
+
+    assert response.status_code == 202, response.text
+    [job] = await export_jobs(api)
+    assert job["kind"] == "owner_data"
+    assert job["user_id"] == str(owner.id)
+    assert (await api.client.post("/api/v1/users/me/export")).status_code == 401

@@ -1,4 +1,4 @@
-"""``/clinics/{clinic_id}/reports``: a clinic's figures for its admins, as JSON or CSV.
+"""``/clinics/{clinic_id}/reports``: a clinic's figures for its admins, as JSON or CSV, or by e-mail.
 
 Days are the clinic's local calendar days, ``first_day``–``last_day`` inclusive; the definitions
 of every figure are in :mod:`vet_services.reports`. ``?format=csv`` answers ``text/csv`` with the
@@ -13,13 +13,21 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
-from vet_clinic_api.deps import ActorDep, ReadSessionDep
+from vet_clinic_api.deps import ActorDep, ReadSessionDep, SessionDep
 from vet_clinic_api.errors import responses
+from vet_clinic_api.exports import ExportAccepted, accepted, export_id_for
+from vet_clinic_api.idempotency import IdempotencyKey
 from vet_core.models.enums import AppointmentStatus
-from vet_services.reports import CSV_HEADER, ClinicReport, clinic_report, report_csv
+from vet_services.reports import (
+    CSV_HEADER,
+    ClinicReport,
+    clinic_report,
+    report_csv,
+    request_export,
+)
 
 router = APIRouter(prefix="/clinics/{clinic_id}/reports", tags=["reports"], responses=responses())
 
@@ -274,3 +282,34 @@ async def vaccination_report(
     if output == "csv":
         return _csv(report, "vaccination-compliance", clinic_id)
     return _vaccination(report, as_of)
+
+
+class ExportPeriod(BaseModel):
+    """The local days of the report to send (inclusive)."""
+
+    first_day: date
+    last_day: date
+
+
+@router.post(
+    "/exports",
+    response_model=ExportAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+async def export_report(
+    clinic_id: uuid.UUID,
+    body: ExportPeriod,
+    actor: ActorDep,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ExportAccepted:
+    """E-mail the caller a link to the period's full report as CSV (built in the background)."""
+    export = await request_export(
+        session,
+        actor,
+        clinic_id,
+        first_day=body.first_day,
+        last_day=body.last_day,
+        export_id=export_id_for(str(actor.user_id), idempotency_key),
+    )
+    return accepted(export)

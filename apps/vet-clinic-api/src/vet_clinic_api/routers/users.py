@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from vet_clinic_api.deps import ActorDep, CurrentUser, SessionDep
 from vet_clinic_api.errors import responses
+from vet_clinic_api.exports import ExportAccepted, accepted, export_id_for
+from vet_clinic_api.idempotency import IdempotencyKey
 from vet_clinic_api.pagination import PageDep, PageResponse
 from vet_core.models.enums import UserRole, UserStatus
 from vet_core.schemas.identity import (
@@ -19,6 +21,7 @@ from vet_core.schemas.identity import (
     UserUpdate,
 )
 from vet_services import users as service
+from vet_services.reports import request_owner_export
 
 router = APIRouter(prefix="/users", tags=["users"], responses=responses())
 
@@ -34,6 +37,17 @@ async def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) ->
     """Change one's names, phone or avatar (e-mail is managed by the sign-in provider)."""
     updated = await service.update_profile(session, user, body.changes())
     return UserResponse.model_validate(updated)
+
+
+@router.post("/me/export", response_model=ExportAccepted, status_code=status.HTTP_202_ACCEPTED)
+async def export_my_data(
+    actor: ActorDep, session: SessionDep, idempotency_key: IdempotencyKey = None
+) -> ExportAccepted:
+    """E-mail the caller a link to their pets and records as a ZIP of CSV files."""
+    export = await request_owner_export(
+        session, actor, export_id=export_id_for(str(actor.user_id), idempotency_key)
+    )
+    return accepted(export)
 
 
 @router.get("/me/preferences", response_model=UserPreferences)
