@@ -124,6 +124,13 @@ class Appointment(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, SoftDeleteMix
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_appointments_status_starts_at", "status", "starts_at"),
+        # The self-reference's ON DELETE SET NULL looks successors up by it; without an index
+        # deleting one appointment scans them all.
+        Index(
+            "ix_appointments_rescheduled_from_id",
+            "rescheduled_from_id",
+            postgresql_where=text("rescheduled_from_id IS NOT NULL"),
+        ),
     )
 
     pet_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("pets.id", ondelete="RESTRICT"))

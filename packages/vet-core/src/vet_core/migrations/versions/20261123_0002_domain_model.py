@@ -557,6 +557,7 @@ def upgrade() -> None:
     op.create_index('ix_appointments_clinic_id_starts_at', 'appointments', ['clinic_id', 'starts_at'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_appointments_pet_id_starts_at', 'appointments', ['pet_id', 'starts_at'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_appointments_status_starts_at', 'appointments', ['status', 'starts_at'], unique=False)
+    op.create_index('ix_appointments_rescheduled_from_id', 'appointments', ['rescheduled_from_id'], unique=False, postgresql_where=sa.text('rescheduled_from_id IS NOT NULL'))
     op.create_index('ix_appointments_veterinarian_id_starts_at', 'appointments', ['veterinarian_id', 'starts_at'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_table('conversations',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -1220,6 +1221,7 @@ def downgrade() -> None:
     op.drop_index('ix_conversations_clinic_id_last_message_at', table_name='conversations', postgresql_where=sa.text('deleted_at IS NULL'))
     op.drop_table('conversations')
     op.drop_index('ix_appointments_veterinarian_id_starts_at', table_name='appointments', postgresql_where=sa.text('deleted_at IS NULL'))
+    op.drop_index('ix_appointments_rescheduled_from_id', table_name='appointments', postgresql_where=sa.text('rescheduled_from_id IS NOT NULL'))
     op.drop_index('ix_appointments_status_starts_at', table_name='appointments')
     op.drop_index('ix_appointments_pet_id_starts_at', table_name='appointments', postgresql_where=sa.text('deleted_at IS NULL'))
     op.drop_index('ix_appointments_clinic_id_starts_at', table_name='appointments', postgresql_where=sa.text('deleted_at IS NULL'))
