@@ -12,17 +12,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_clinic_jobs import providers
 from vet_clinic_jobs.beat import RETRY_DELIVERIES
 from vet_clinic_jobs.celery_app import app
 from vet_clinic_jobs.db import run_in_session
-from vet_core.models import Clinic, ClinicMembership, User
-from vet_core.models.enums import MembershipStatus, NotificationCategory
+from vet_core.models import Clinic
+from vet_core.models.enums import NotificationCategory
 from vet_core.utils.time import utcnow
 from vet_services.notifications import Notice
+from vet_services.notifications.followup import clinic_staff
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +37,6 @@ def retry_due(limit: int = 100) -> int:
         return len(await providers.dispatcher().retry_due(session, limit=limit))
 
     return run_in_session(work)
-
-
-async def clinic_staff(session: AsyncSession, clinic_id: uuid.UUID) -> list[User]:
-    """The users currently working at ``clinic_id`` (active, not ended memberships)."""
-    rows = await session.execute(
-        select(User)
-        .join(ClinicMembership, ClinicMembership.user_id == User.id)
-        .where(
-            ClinicMembership.clinic_id == clinic_id,
-            ClinicMembership.status == MembershipStatus.ACTIVE,
-            ClinicMembership.ended_at.is_(None),
-        )
-        .order_by(User.id)
-    )
-    return list(rows.scalars().unique())
 
 
 @app.task(name=EMERGENCY_TOPIC)

@@ -1,9 +1,9 @@
 """What owners are told about their appointments: the booking confirmation and waitlist offers.
 
-The worker sends both after the change committed (the jobs of :mod:`.events`). Each goes through
-the dispatcher under a key of its own (``appointment-booked:<id>``, ``waitlist-offer:<entry>:
-<appointment>``), so a job delivered twice sends once. An owner in quiet hours is not woken: the
-confirmation is enqueued again for the first allowed instant.
+The worker sends both after the change committed (the jobs of :mod:`.events`), through
+:mod:`vet_services.notifications.followup` under a key of their own (``appointment-booked:<id>``,
+``waitlist-offer:<entry>:<appointment>``), so a job delivered twice sends once. An owner in quiet
+hours is not woken: the confirmation is enqueued again for the first allowed instant.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from vet_core.models.enums import (
     WaitlistStatus,
 )
 from vet_core.utils.time import to_zone, utcnow
-from vet_services.notifications.dispatcher import (
-    Dispatcher,
-    DispatchOutcome,
-    DispatchStatus,
-    Notice,
+from vet_services.notifications.dispatcher import Dispatcher, Notice
+from vet_services.notifications.followup import (
+    FollowUpReport,
+    defer_job,
+    notify_users,
+    short_reference,
 )
 from vet_services.notifications.preferences import read_preferences, user_timezone
 from vet_services.notifications.templates import format_local
-from vet_services.outbox import enqueue
 from vet_services.reminders.planner import plan_appointment
 from vet_services.scheduling.events import APPOINTMENT_BOOKED_TOPIC
 
@@ -42,10 +42,10 @@ OFFER_TEMPLATE = "waitlist_offer"
 
 @dataclass(frozen=True, slots=True)
 class BookingFollowUp:
-    """What the booking job did: reminders planned, and the confirmation's dispatch outcome."""
+    """What the booking job did: reminders planned, and the confirmation (``None``: not sent)."""
 
     reminders: int
-    confirmation: DispatchOutcome | None
+    confirmation: FollowUpReport | None
 
 
 async def _veterinarian_name(session: AsyncSession, veterinarian_id: uuid.UUID) -> str | None:
@@ -77,43 +77,8 @@ async def _appointment_context(
         "when": format_local(to_zone(appointment.starts_at, zone), language),
         "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
         "awaiting_approval": appointment.status is AppointmentStatus.REQUESTED,
-        "reference": str(appointment.id)[:8].upper(),
+        "reference": short_reference(appointment.id),
     }
-
-
-async def _dispatch_or_defer(
-    session: AsyncSession,
-    dispatcher: Dispatcher,
-    *,
-    recipient: User,
-    notice: Notice,
-    dedup_key: str,
-    pets: list[Pet],
-    clinic: Clinic,
-    topic: str,
-    payload: dict[str, str],
-    now: datetime,
-) -> DispatchOutcome:
-    """Send now, or, in the recipient's quiet hours, enqueue ``topic`` again for when it ends."""
-    outcome = await dispatcher.dispatch(
-        session,
-        recipient=recipient,
-        notice=notice,
-        dedup_key=dedup_key,
-        due_at=now,
-        now=now,
-        pets=pets,
-        fallback_timezone=clinic.timezone,
-    )
-    if outcome.status is DispatchStatus.DEFERRED and outcome.not_before is not None:
-        await enqueue(
-            session,
-            topic,
-            payload,
-            dedup_key=f"{dedup_key}:after:{outcome.not_before.isoformat()}",
-            available_at=outcome.not_before,
-        )
-    return outcome
 
 
 async def follow_up_booking(
@@ -143,19 +108,21 @@ async def follow_up_booking(
         appointment_id=appointment.id,
         data={"appointment_id": str(appointment.id)},
     )
-    outcome = await _dispatch_or_defer(
+    key = f"appointment-booked:{appointment.id}"
+    report = await notify_users(
         session,
         dispatcher,
-        recipient=owner,
-        notice=notice,
-        dedup_key=f"appointment-booked:{appointment.id}",
-        pets=[pet],
-        clinic=clinic,
-        topic=APPOINTMENT_BOOKED_TOPIC,
-        payload={"appointment_id": str(appointment.id)},
+        [owner],
+        lambda _owner: notice,
+        key=key,
         now=now,
+        fallback_timezone=clinic.timezone,
+        pets=[pet],
     )
-    return BookingFollowUp(reminders=len(planned), confirmation=outcome)
+    await defer_job(
+        session, APPOINTMENT_BOOKED_TOPIC, {"appointment_id": str(appointment.id)}, report, key=key
+    )
+    return BookingFollowUp(reminders=len(planned), confirmation=report)
 
 
 async def notify_waitlist_offers(
@@ -164,15 +131,17 @@ async def notify_waitlist_offers(
     entries: list[WaitlistEntry],
     *,
     now: datetime | None = None,
-) -> list[DispatchOutcome]:
+) -> list[FollowUpReport]:
     """Tell each waiting owner in ``entries`` that a slot is theirs to claim until it expires.
 
     Only entries still ``offered`` for their appointment are told (an offer that expired or was
     claimed meanwhile is not news); the key names entry and appointment, so each offer is
-    announced once however often the job runs.
+    announced once however often the job runs. An offer is only worth something while it lasts:
+    in the owner's quiet hours it is not sent (it still shows in their waitlist) rather than
+    sent stale.
     """
     now = now or utcnow()
-    outcomes: list[DispatchOutcome] = []
+    reports: list[FollowUpReport] = []
     for entry in entries:
         if entry.status is not WaitlistStatus.OFFERED or entry.offered_appointment_id is None:
             continue
@@ -181,9 +150,8 @@ async def notify_waitlist_offers(
         owner = await session.get_one(User, entry.requested_by_id)
         clinic = await session.get_one(Clinic, entry.clinic_id)
         context = await _appointment_context(session, appointment, owner, clinic, pet)
-        expires = entry.offer_expires_at or now
         context["expires"] = format_local(
-            to_zone(expires, user_timezone(owner, clinic.timezone)),
+            to_zone(entry.offer_expires_at or now, user_timezone(owner, clinic.timezone)),
             read_preferences(owner).language,
         )
         notice = Notice(
@@ -193,21 +161,19 @@ async def notify_waitlist_offers(
             appointment_id=appointment.id,
             data={"waitlist_entry_id": str(entry.id), "appointment_id": str(appointment.id)},
         )
-        outcomes.append(
-            await dispatcher.dispatch(
+        reports.append(
+            await notify_users(
                 session,
-                recipient=owner,
-                notice=notice,
-                dedup_key=f"waitlist-offer:{entry.id}:{appointment.id}",
-                # An offer is only worth something while it lasts: in the owner's quiet hours
-                # it is not sent (it still shows in their waitlist) rather than sent stale.
-                due_at=now,
+                dispatcher,
+                [owner],
+                lambda _owner, notice=notice: notice,
+                key=f"waitlist-offer:{entry.id}:{appointment.id}",
                 now=now,
-                pets=[pet],
                 fallback_timezone=clinic.timezone,
+                pets=[pet],
             )
         )
-    return outcomes
+    return reports
 
 
 __all__ = [
