@@ -9,6 +9,7 @@ hours is not woken: the confirmation is enqueued again for the first allowed ins
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,11 @@ class BookingFollowUp:
 
     reminders: int
     confirmation: FollowUpReport | None
+
+
+def _always(notice: Notice) -> Callable[[User], Notice]:
+    """The same notice whoever the recipient (each of these notices has exactly one)."""
+    return lambda _recipient: notice
 
 
 async def _veterinarian_name(session: AsyncSession, veterinarian_id: uuid.UUID) -> str | None:
@@ -113,7 +119,7 @@ async def follow_up_booking(
         session,
         dispatcher,
         [owner],
-        lambda _owner: notice,
+        _always(notice),
         key=key,
         now=now,
         fallback_timezone=clinic.timezone,
@@ -166,7 +172,7 @@ async def notify_waitlist_offers(
                 session,
                 dispatcher,
                 [owner],
-                lambda _owner, notice=notice: notice,
+                _always(notice),
                 key=f"waitlist-offer:{entry.id}:{appointment.id}",
                 now=now,
                 fallback_timezone=clinic.timezone,
