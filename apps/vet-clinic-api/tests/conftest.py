@@ -44,6 +44,8 @@ def mint(clerk_user_id: str, **claims: Any) -> str:
 
 
 def settings_for(database_url, redis_url: str, **http: Any) -> AppSettings:
+    # Tests change roles, memberships and statuses between requests: no actor cache unless asked.
+    http.setdefault("actor_cache_seconds", 0)
     return AppSettings(
         http=HttpSettings(environment="test", **http),
         database=DatabaseSettings(url=database_url.render_as_string(hide_password=False)),

@@ -9,13 +9,13 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vet_clinic_api.middleware.rate_limit import hit
+from vet_clinic_api.middleware.rate_limit import hit_many, take_pending
 from vet_clinic_api.resources import Resources
 from vet_core.database import translate_connection_errors
 from vet_core.exceptions import AuthenticationException, VetCoreException
 from vet_core.models.identity import User
 from vet_services.auth.api_keys import authenticate_api_key
-from vet_services.auth.identity import actor_for_claims
+from vet_services.auth.identity import actor_for_claims, ensure_may_sign_in
 from vet_services.auth.permissions import Actor
 
 
@@ -63,7 +63,11 @@ RedisDep = Annotated[Redis, Depends(redis_client)]
 
 
 class Caller:
-    """The authenticated caller: their actor, and their user row when a person is signed in."""
+    """The authenticated caller: their actor, and their user row when a person is signed in.
+
+    ``user`` is None for an API key, and also for a person whose actor came from the actor
+    cache: :data:`CurrentUser` loads the row then.
+    """
 
     def __init__(self, actor: Actor, user: User | None) -> None:
         self.actor = actor
@@ -94,13 +98,26 @@ async def _caller(request: Request, session: SessionDep) -> Caller:
                 code="AUTHENTICATION_UNAVAILABLE",
             )
         claims = await res.verifier.verify(token)
-        user, actor = await actor_for_claims(session, claims, res.directory)
-        caller = Caller(actor, user)
-        subject = f"user:{user.id}"
+        cached = res.actors.get(claims.user_id)
+        if cached is not None:
+            caller = Caller(cached, None)  # the user row is loaded only by routes that need it
+        else:
+            user, actor = await actor_for_claims(session, claims, res.directory)
+            res.actors.put(claims.user_id, actor)
+            caller = Caller(actor, user)
+        subject = f"user:{caller.actor.user_id}"
+    actor = caller.actor
     request.scope.setdefault("state", {})["user_id"] = str(actor.user_id or actor.api_key_id)
-    retry_after = await hit(res.redis, subject, res.settings.http.rate_limit_per_minute_user)
-    if retry_after is not None:
-        raise RateLimited(details={"scope": "user", "retry_after_seconds": retry_after})
+    # The client address count the middleware deferred, and the caller's, in one round trip.
+    counters = [(subject, res.settings.http.rate_limit_per_minute_user)]
+    pending = take_pending(request.scope)
+    if pending is not None:
+        counters.insert(0, (pending.key, pending.limit))
+    over = await hit_many(res.redis, counters)
+    if over is not None:
+        index, retry_after = over
+        scope = "ip" if pending is not None and index == 0 else "user"
+        raise RateLimited(details={"scope": scope, "retry_after_seconds": retry_after})
     return caller
 
 
@@ -114,11 +131,17 @@ async def _actor(caller: CallerDep) -> Actor:
 ActorDep = Annotated[Actor, Depends(_actor)]
 
 
-async def _user(caller: CallerDep) -> User:
-    if caller.user is None:
+async def _user(caller: CallerDep, session: SessionDep) -> User:
+    if caller.actor.user_id is None:
         raise AuthenticationException(
             "This route is for signed-in people, not API keys", code="USER_REQUIRED"
         )
+    if caller.user is None:  # the actor came from the cache: load the row in this session
+        user = await session.get(User, caller.actor.user_id)
+        if user is None:
+            raise AuthenticationException("The account no longer exists", code="UNKNOWN_USER")
+        ensure_may_sign_in(user)
+        caller.user = user
     return caller.user
 
 

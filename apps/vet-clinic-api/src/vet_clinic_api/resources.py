@@ -12,6 +12,7 @@ from vet_core.database import SessionFactory, create_engine, create_session_fact
 from vet_core.exceptions import DatabaseConfigException
 from vet_services.auth.clerk import ClerkTokenVerifier
 from vet_services.auth.directory import ClerkDirectory
+from vet_services.auth.identity import ActorCache
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Resources:
     redis: Redis
     verifier: ClerkTokenVerifier | None
     directory: ClerkDirectory | None
+    actors: ActorCache
 
     @classmethod
     def open(cls, settings: AppSettings) -> Resources:
@@ -47,10 +49,16 @@ class Resources:
             engine=engine,
             sessions=create_session_factory(engine),
             read_engine=read_engine,
-            read_sessions=create_session_factory(read_engine),
+            # Read sessions only read: in autocommit each statement is its own transaction,
+            # which under READ COMMITTED sees exactly what it would inside one, without the
+            # BEGIN and ROLLBACK round trips.
+            read_sessions=create_session_factory(
+                read_engine.execution_options(isolation_level="AUTOCOMMIT")
+            ),
             redis=redis,
             verifier=verifier,
             directory=directory,
+            actors=ActorCache(settings.http.actor_cache_seconds),
         )
 
     async def close(self) -> None:

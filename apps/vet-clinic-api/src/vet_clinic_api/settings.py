@@ -22,6 +22,13 @@ class HttpSettings(BaseSettings):
     rate_limit_per_minute_ip: int = Field(default=600, ge=1)
     rate_limit_per_minute_user: int = Field(default=300, ge=1)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
+    actor_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="how long a process reuses a signed-in user's role, memberships and status "
+        "(the longest a role change or suspension takes to apply); 0 disables the cache",
+    )
     docs: bool = True
 
     @field_validator("cors_origins", mode="before")

@@ -157,3 +157,56 @@ def test_jwks_must_be_fetched_over_https(url):
 
 def test_the_jwks_url_defaults_to_the_issuers_well_known_path():
     assert ClerkSettings(issuer=ISSUER).jwks_url == f"{ISSUER}/.well-known/jwks.json"
+
+
+async def test_a_verified_token_is_checked_once_then_served_until_its_exp(clerk, monkeypatch):
+    import asyncio
+
+    import vet_services.auth.clerk as module
+
+    verifier = make_verifier(clerk, clock_skew_seconds=0)
+    expires = int(time.time()) + 2
+    token = clerk.key.mint(exp=expires)
+    calls = 0
+    real = module.verify_token
+
+    def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "verify_token", counting)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first
+    assert calls == 1
+    # Once the token's own exp has passed, the cached entry is never served again.
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.2)
+    assert await reason_of(verifier, token) == "token-expired"
+    assert calls == 2
+    assert token not in verifier._verified
+    await verifier.aclose()
+
+
+async def test_an_invalid_token_is_never_cached(clerk):
+    verifier = make_verifier(clerk)
+    forged = clerk.key.mint(iss="https://evil.example")
+    for _ in range(2):
+        assert await reason_of(verifier, forged) == "issuer-mismatch"
+    assert forged not in verifier._verified
+    await verifier.aclose()
+
+
+async def test_the_claims_cache_is_bounded(clerk):
+    verifier = ClerkTokenVerifier(
+        ClerkSettings(
+            issuer=ISSUER,
+            jwks_url=f"{clerk.url}/.well-known/jwks.json",
+            authorized_parties=[AZP],
+        ),
+        cache_size=2,
+    )
+    tokens = [clerk.key.mint(sid=f"sess_{i}") for i in range(3)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert list(verifier._verified) == tokens[1:]
+    await verifier.aclose()

@@ -15,12 +15,18 @@ leaves out:
   (algorithm confusion) never reaches a verifier.
 
 There is no other way in: no setting turns verification off.
+
+A verified token's claims are kept in a bounded, per-process LRU keyed by the token itself, so
+that its RS256 signature is checked once per process rather than on every request. An entry is
+served only until the token's own ``exp`` (never beyond it, and without the clock-skew grace a
+fresh verification would give); a token that fails any check is never kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +43,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from vet_core.exceptions import AuthenticationException, ConfigurationException
 
 ACCEPTED_ALGORITHM = "RS256"
+#: Verified tokens kept per process (a Clerk session token is about 1 KB).
+DEFAULT_CLAIMS_CACHE_SIZE = 4096
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -170,20 +178,45 @@ class JwksCache:
 class ClerkTokenVerifier:
     """Verifies Clerk session tokens; one instance per process (it owns the JWKS cache)."""
 
-    def __init__(self, settings: ClerkSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: ClerkSettings,
+        client: httpx.AsyncClient | None = None,
+        *,
+        cache_size: int = DEFAULT_CLAIMS_CACHE_SIZE,
+    ) -> None:
         if settings.issuer is None:
             raise ConfigurationException("CLERK_ISSUER must be set to verify session tokens")
         self._settings = settings
         self._issuer = settings.issuer.rstrip("/")
         self._static_key = settings.jwt_key.get_secret_value() if settings.jwt_key else None
         self._jwks = None if self._static_key else JwksCache(settings, client)
+        self._cache_size = cache_size
+        self._verified: OrderedDict[str, ClerkClaims] = OrderedDict()
 
     async def aclose(self) -> None:
         if self._jwks is not None:
             await self._jwks.aclose()
 
     async def verify(self, token: str) -> ClerkClaims:
-        """Verify ``token`` and return its claims, or raise :class:`AuthenticationException`."""
+        """Verify ``token`` and return its claims, or raise :class:`AuthenticationException`.
+
+        A token verified before in this process is answered from the cache until its ``exp``.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() < cached.expires_at:
+                self._verified.move_to_end(token)
+                return cached
+            del self._verified[token]
+        claims = await self._verify(token)
+        if self._cache_size > 0 and time.time() < claims.expires_at:
+            self._verified[token] = claims
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return claims
+
+    async def _verify(self, token: str) -> ClerkClaims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:

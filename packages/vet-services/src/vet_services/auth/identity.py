@@ -8,15 +8,20 @@ not know falls back to ``pet_owner``. Suspended and deactivated users are refuse
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections import OrderedDict
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_core.exceptions import AuthenticationException, PermissionDeniedException
-from vet_core.models.enums import UserRole, UserStatus
+from vet_core.models.clinics import Clinic, ClinicMembership
+from vet_core.models.enums import MembershipStatus, StaffRole, UserRole, UserStatus
 from vet_core.models.identity import User
+from vet_core.models.veterinarians import Veterinarian
 from vet_core.utils.time import utcnow
 from vet_services.auth.actor import load_actor
 from vet_services.auth.clerk import ClerkClaims
@@ -126,14 +131,113 @@ def ensure_may_sign_in(user: User) -> None:
         raise PermissionDeniedException("This account is disabled", code="ACCOUNT_DISABLED")
 
 
+def _signed_in_statement(clerk_user_id: str) -> Any:
+    """The user of a Clerk id with what their actor needs, as one statement.
+
+    The same rules as :func:`~vet_services.auth.actor.load_actor`: active, current memberships of
+    live clinics (as two arrays in the same order), and the live veterinarian profile.
+    """
+    live_memberships = and_(
+        ClinicMembership.user_id == User.id,
+        ClinicMembership.status == MembershipStatus.ACTIVE,
+        ClinicMembership.ended_at.is_(None),
+        Clinic.deleted_at.is_(None),
+    )
+
+    def memberships_of(column: Any) -> Any:
+        return (
+            select(
+                func.array_agg(
+                    aggregate_order_by(column, ClinicMembership.clinic_id, ClinicMembership.id)
+                )
+            )
+            .select_from(ClinicMembership)
+            .join(Clinic, Clinic.id == ClinicMembership.clinic_id)
+            .where(live_memberships)
+            .scalar_subquery()
+        )
+
+    veterinarian = (
+        select(Veterinarian.id)
+        .where(Veterinarian.user_id == User.id, Veterinarian.deleted_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        User,
+        memberships_of(ClinicMembership.clinic_id),
+        memberships_of(cast(ClinicMembership.role, String)),
+        veterinarian,
+    ).where(User.clerk_user_id == clerk_user_id)
+
+
 async def actor_for_claims(
     session: AsyncSession, claims: ClerkClaims, directory: UserDirectory | None = None
 ) -> tuple[User, Actor]:
-    """The signed-in user and their actor, for a verified token. Records the sign-in time."""
-    user = await user_for_claims(session, claims, directory)
-    ensure_may_sign_in(user)
+    """The signed-in user and their actor, for a verified token. Records the sign-in time.
+
+    A known user and their actor come back in one query; a user seen for the first time (or
+    undeleted) is created or updated first, from the token or the directory.
+    """
+    row = (await session.execute(_signed_in_statement(claims.user_id))).one_or_none()
+    if row is not None and row[0].deleted_at is None:
+        user, clinic_ids, roles, veterinarian_id = row
+        ensure_may_sign_in(user)
+        actor = Actor(
+            role=user.role,
+            user_id=user.id,
+            memberships={
+                clinic_id: StaffRole(role)
+                for clinic_id, role in zip(clinic_ids or (), roles or (), strict=True)
+            },
+            veterinarian_id=veterinarian_id,
+        )
+    else:
+        user = await user_for_claims(session, claims, directory)
+        ensure_may_sign_in(user)
+        actor = await load_actor(session, user)
     now = utcnow()
     # Throttled so that every request does not turn into a write.
     if user.last_login_at is None or (now - user.last_login_at).total_seconds() > 300:
         user.last_login_at = now
-    return user, await load_actor(session, user)
+    return user, actor
+
+
+class ActorCache:
+    """Recently loaded actors, by Clerk user id, for ``ttl_seconds`` (0 disables it).
+
+    A bounded, per-process LRU. ``ttl_seconds`` is the longest a change of role, membership,
+    veterinarian profile, suspension or deletion takes to reach a process that cached the actor.
+    """
+
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+
+    def get(self, clerk_user_id: str) -> Actor | None:
+        if self.ttl_seconds <= 0:
+            return None
+        entry = self._entries.get(clerk_user_id)
+        if entry is None:
+            return None
+        if time.monotonic() >= entry[0]:
+            del self._entries[clerk_user_id]
+            return None
+        return entry[1]
+
+    def put(self, clerk_user_id: str, actor: Actor) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        self._entries[clerk_user_id] = (time.monotonic() + self.ttl_seconds, actor)
+        self._entries.move_to_end(clerk_user_id)
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, user_id: uuid.UUID | None = None) -> None:
+        """Drop every entry (or those of one local user id)."""
+        if user_id is None:
+            self._entries.clear()
+            return
+        for key in [k for k, (_, a) in self._entries.items() if a.user_id == user_id]:
+            del self._entries[key]
