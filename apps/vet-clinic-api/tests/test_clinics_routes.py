@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 import pytest_asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -20,6 +23,7 @@ from vet_clinic_api.main import API_PREFIX
 from vet_clinic_api.routers import clinics, veterinarians
 from vet_core.models.audit import AuditLog
 from vet_core.models.clinics import Clinic
+from vet_core.utils import time as clock
 
 from conftest import Api, error_of
 
@@ -227,9 +231,18 @@ async def test_the_week_is_replaced_at_once_and_overlaps_are_refused(api: Api) -
     unchanged = await api.client.get(f"{V1}/clinics/{clinic.id}/hours", headers=api.auth(owner))
     assert len(unchanged.json()) == 3
 
-    backwards = {"hours": [{"weekday": 1, "opens_at": "18:00", "closes_at": "08:00"}]}
+    break_outside = {
+        "hours": [
+            {
+                "weekday": 1,
+                "opens_at": "18:00",
+                "closes_at": "08:00",
+                "breaks": [{"start": "09:00", "end": "10:00"}],
+            }
+        ]
+    }
     invalid = await api.client.put(
-        f"{V1}/clinics/{clinic.id}/hours", json=backwards, headers=api.auth(admin)
+        f"{V1}/clinics/{clinic.id}/hours", json=break_outside, headers=api.auth(admin)
     )
     assert invalid.status_code == 422
     assert "hours" in error_of(invalid)["message"]
@@ -238,6 +251,68 @@ async def test_the_week_is_replaced_at_once_and_overlaps_are_refused(api: Api) -
         f"{V1}/clinics/{clinic.id}/hours", json=week, headers=api.auth(other_admin)
     )
     assert hidden.status_code == 404
+
+
+async def test_an_overnight_clinic_is_saved_and_found_open_at_night(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Somewhere no other test puts a clinic, so the search sees this one alone.
+    clinic = await api.clinic(latitude=44.97, longitude=-93.26, timezone="America/Chicago")
+    admin = await api.staff(clinic, "clinic_admin")
+    night = {
+        "weekday": 1,
+        "opens_at": "18:00",
+        "closes_at": "08:00",
+        "breaks": [{"start": "02:00", "end": "02:30"}],
+    }
+    saved = await api.client.put(
+        f"{V1}/clinics/{clinic.id}/hours", json={"hours": [night]}, headers=api.auth(admin)
+    )
+    assert saved.status_code == 200, saved.text
+    expected = [
+        {
+            "weekday": 1,
+            "opens_at": "18:00:00",
+            "closes_at": "08:00:00",
+            "breaks": [{"start": "02:00:00", "end": "02:30:00"}],
+        }
+    ]
+    assert [
+        {key: row[key] for key in ("weekday", "opens_at", "closes_at", "breaks")}
+        for row in saved.json()
+    ] == expected
+    listed = await api.client.get(f"{V1}/clinics/{clinic.id}/hours", headers=api.auth(admin))
+    assert listed.json() == saved.json()
+
+    # Tuesday morning may not start before Monday's night is over.
+    clash = {"hours": [night, {"weekday": 2, "opens_at": "07:00", "closes_at": "12:00"}]}
+    refused = await api.client.put(
+        f"{V1}/clinics/{clinic.id}/hours", json=clash, headers=api.auth(admin)
+    )
+    assert refused.status_code == 422
+    assert error_of(refused)["code"] == "HOURS_OVERLAP"
+    assert "hours" in error_of(refused)["message"]
+    assert "Monday 18:00-08:00 and Tuesday 07:00-12:00" in error_of(refused)["message"]
+
+    # The public search decides "open now" at the server's clock: move it to a Monday night.
+    chicago = ZoneInfo("America/Chicago")
+    monday = date(2031, 3, 3)
+    for day, hour, minute, is_open in [
+        (monday, 17, 0, False),
+        (monday, 23, 0, True),
+        (monday + timedelta(days=1), 2, 15, False),  # the break
+        (monday + timedelta(days=1), 3, 0, True),
+        (monday + timedelta(days=1), 8, 0, False),
+    ]:
+        at = datetime.combine(day, time(hour, minute), tzinfo=chicago)
+        monkeypatch.setattr(clock, "_clock_offset", at - datetime.now(UTC))
+        found = await api.client.get(
+            f"{V1}/clinics/search",
+            params={"lat": 44.97, "lng": -93.26, "radius_km": 1, "open_now": "true"},
+        )
+        assert found.status_code == 200, found.text
+        ids = [item["id"] for item in found.json()["items"]]
+        assert ids == ([str(clinic.id)] if is_open else []), at
 
 
 async def test_schedule_managers_add_and_remove_closures(api: Api) -> None:
@@ -599,18 +674,27 @@ async def test_weekly_rules_are_managed_by_the_vet_and_their_admins(api: Api) ->
     )
     assert elsewhere.status_code == 422
     assert error_of(elsewhere)["code"] == "VETERINARIAN_NOT_AT_CLINIC"
-    backwards = await api.client.post(
+    # A night shift ends the next morning, and overlaps what starts then.
+    night = await api.client.post(
         f"{V1}/veterinarians/{vet.id}/availability-rules",
-        json={**rule, "ends_at_local": "08:00"},
+        json={**rule, "starts_at_local": "22:00", "ends_at_local": "06:00"},
         headers=api.auth(vet_user),
     )
-    assert backwards.status_code == 422
+    assert night.status_code == 201, night.text
+    assert night.json()["ends_at_local"] == "06:00:00"
+    morning_after = await api.client.post(
+        f"{V1}/veterinarians/{vet.id}/availability-rules",
+        json={**rule, "weekday": 2, "starts_at_local": "05:00", "ends_at_local": "09:00"},
+        headers=api.auth(vet_user),
+    )
+    assert morning_after.status_code == 409
+    assert error_of(morning_after)["details"]["rule_id"] == night.json()["id"]
 
     owner = await api.user()
     listed = await api.client.get(
         f"{V1}/veterinarians/{vet.id}/availability-rules", headers=api.auth(owner)
     )
-    assert [r["starts_at_local"] for r in listed.json()] == ["09:00:00", "14:00:00"]
+    assert [r["starts_at_local"] for r in listed.json()] == ["09:00:00", "14:00:00", "22:00:00"]
     hidden = await api.client.delete(
         f"{V1}/veterinarians/{vet.id}/availability-rules/{added.json()['id']}",
         headers=api.auth(owner),

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from vet_clinic_api.demo_data import demo_people, load_demo_data
 from vet_clinic_api.devkeys import DEV_ISSUER, load_or_create_key, mint_dev_token, public_pem
-from vet_core.models.clinics import Clinic
+from vet_core.models.clinics import Clinic, ClinicOperatingHours
 from vet_core.models.enums import UserRole
 from vet_core.models.scheduling import Appointment
+from vet_core.models.veterinarians import VeterinarianAvailability
 
 
 async def test_demo_data_loads_once_with_every_role(db_session):
@@ -21,6 +22,15 @@ async def test_demo_data_loads_once_with_every_role(db_session):
     zones = set(await db_session.scalars(select(Clinic.timezone)))
     assert len(zones) == 3
     assert await db_session.scalar(select(func.count()).select_from(Appointment)) > 20
+    # The emergency clinic is open overnight, and one of its vets works night shifts.
+    overnight = select(func.count()).where(
+        ClinicOperatingHours.closes_at < ClinicOperatingHours.opens_at
+    )
+    assert await db_session.scalar(overnight) == 7
+    night_shifts = select(func.count()).where(
+        VeterinarianAvailability.ends_at_local < VeterinarianAvailability.starts_at_local
+    )
+    assert await db_session.scalar(night_shifts) == 5
 
 
 async def test_dev_tokens_verify_with_the_dev_key_only(tmp_path):

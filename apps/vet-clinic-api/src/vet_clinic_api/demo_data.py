@@ -1,7 +1,8 @@
 """Realistic demo data for the development stack (idempotent: loaded once per database).
 
-Three clinics in three timezones with opening hours and staff, veterinarians with weekly rules,
-owners with pets and vaccinations, and a week of appointments around today.
+Three clinics in three timezones with opening hours and staff (the emergency clinic also opens
+every night, 18:00-08:00, with a veterinarian on 22:00-06:00 night shifts), veterinarians with
+weekly rules, owners with pets and vaccinations, and a week of appointments around today.
 """
 
 from __future__ import annotations
@@ -81,6 +82,63 @@ async def demo_people(session: AsyncSession) -> DemoPeople:
     return people
 
 
+def _opening_hours(clinic_id: uuid.UUID, *, emergency: bool) -> list[ClinicOperatingHours]:
+    """Weekdays 08:00-18:00 with lunch, Saturday mornings; the emergency clinic also opens every
+    night, 18:00 until 08:00 the next morning."""
+    days = [
+        ClinicOperatingHours(
+            clinic_id=clinic_id,
+            weekday=weekday,
+            opens_at=time(8) if weekday < 6 else time(9),
+            closes_at=time(18) if weekday < 6 else time(13),
+            breaks=[{"start": "12:00:00", "end": "13:00:00"}] if weekday < 6 else [],
+        )
+        for weekday in range(1, 7)
+    ]
+    nights = [
+        ClinicOperatingHours(
+            clinic_id=clinic_id, weekday=weekday, opens_at=time(18), closes_at=time(8), breaks=[]
+        )
+        for weekday in range(1, 8)
+        if emergency
+    ]
+    return days + nights
+
+
+def _works_nights(*, emergency: bool, vet_number: int) -> bool:
+    """At the emergency clinic the second veterinarian works nights."""
+    return emergency and vet_number == 1
+
+
+def _weekly_rules(
+    vet_id: uuid.UUID, clinic_id: uuid.UUID, *, emergency: bool, vet_number: int, since: date
+) -> list[VeterinarianAvailability]:
+    """Monday to Friday, by day, or 22:00 until 06:00 the next morning for a night vet."""
+    if _works_nights(emergency=emergency, vet_number=vet_number):
+        starts, ends = time(22), time(6)
+    else:
+        starts, ends = (time(9) if vet_number == 0 else time(8)), time(17)
+    return [
+        VeterinarianAvailability(
+            veterinarian_id=vet_id,
+            clinic_id=clinic_id,
+            weekday=weekday,
+            starts_at_local=starts,
+            ends_at_local=ends,
+            effective_from=since,
+        )
+        for weekday in range(1, 6)
+    ]
+
+
+def _visit_half_hours(*, emergency: bool, vet_number: int) -> range:
+    """The local half hours (from midnight) demo appointments start in: 09:00-16:00, or the
+    night shift's hours before midnight."""
+    if _works_nights(emergency=emergency, vet_number=vet_number):
+        return range(22 * 2, 24 * 2)
+    return range(9 * 2, 16 * 2)
+
+
 async def load_demo_data(session: AsyncSession, *, today: date | None = None) -> bool:
     """Insert the demo data unless it is there already; returns whether it was loaded."""
     exists = await session.scalar(select(User.id).where(User.clerk_user_id == ADMIN_CLERK_ID))
@@ -124,20 +182,10 @@ async def load_demo_data(session: AsyncSession, *, today: date | None = None) ->
             services=["wellness_exam", "vaccination", "dental", "surgery"]
             + (["emergency"] if emergency else []),
             accepts_emergencies=emergency,
-            is_open_24h=emergency,
         )
         session.add(clinic)
         await session.flush()
-        for weekday in range(1, 7):
-            session.add(
-                ClinicOperatingHours(
-                    clinic_id=clinic.id,
-                    weekday=weekday,
-                    opens_at=time(8) if weekday < 6 else time(9),
-                    closes_at=time(18) if weekday < 6 else time(13),
-                    breaks=[{"start": "12:00:00", "end": "13:00:00"}] if weekday < 6 else [],
-                )
-            )
+        session.add_all(_opening_hours(clinic.id, emergency=emergency))
         admin = _user(
             f"dev_clinic_admin_{index}",
             f"admin{index}@demo.vet",
@@ -193,17 +241,15 @@ async def load_demo_data(session: AsyncSession, *, today: date | None = None) ->
                     status=MembershipStatus.ACTIVE,
                 )
             )
-            for weekday in range(1, 6):
-                session.add(
-                    VeterinarianAvailability(
-                        veterinarian_id=vet.id,
-                        clinic_id=clinic.id,
-                        weekday=weekday,
-                        starts_at_local=time(9) if vet_number == 0 else time(8),
-                        ends_at_local=time(17),
-                        effective_from=today - timedelta(days=30),
-                    )
+            session.add_all(
+                _weekly_rules(
+                    vet.id,
+                    clinic.id,
+                    emergency=emergency,
+                    vet_number=vet_number,
+                    since=today - timedelta(days=30),
                 )
+            )
         await session.flush()
         for person, role in (
             (admin, StaffRole.CLINIC_ADMIN),
@@ -260,7 +306,9 @@ async def load_demo_data(session: AsyncSession, *, today: date | None = None) ->
             continue
         for vet_index, (vet, clinic) in enumerate(vets):
             zone = ZoneInfo(clinic.timezone)
-            for slot in rng.sample(range(9 * 2, 16 * 2), 3):
+            for slot in rng.sample(
+                _visit_half_hours(emergency=clinic.accepts_emergencies, vet_number=vet_index % 2), 3
+            ):
                 pet, owner = pets[(slot + vet_index) % len(pets)]
                 local = datetime.combine(day, time(slot // 2, 30 * (slot % 2)), tzinfo=zone)
                 starts = local.astimezone(UTC)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import ForeignKeyConstraint, select, text
+from sqlalchemy import ForeignKeyConstraint, literal_column, select, text
 from sqlalchemy.exc import IntegrityError
 
 from vet_core.models import (
@@ -132,6 +132,9 @@ def _current_primary_owner_setup() -> Setup:
     return run
 
 
+#: PostgreSQL reads ``24:00`` as a time; Python cannot, and the hours rule writes it ``00:00``.
+MIDNIGHT_AS_24_00 = literal_column("'24:00'::time")
+
 CHECK_CASES = [
     case(User, "phone_e164", {"phone": "555-1234"}),
     case(User, "phone_e164", {"phone": "+0123456"}, label="leading-zero"),
@@ -147,7 +150,8 @@ CHECK_CASES = [
     case(Clinic, "phone_e164", {"phone": "+1 555 0100"}),
     case(ClinicOperatingHours, "weekday_range", {"weekday": 0}),
     case(ClinicOperatingHours, "weekday_range", {"weekday": 8}, label="eight"),
-    case(ClinicOperatingHours, "closes_after_opens", {"opens_at": time(18), "closes_at": time(8)}),
+    case(ClinicOperatingHours, "times_within_day", {"closes_at": MIDNIGHT_AS_24_00}),
+    case(ClinicOperatingHours, "times_within_day", {"opens_at": MIDNIGHT_AS_24_00}, label="opens"),
     case(ClinicOperatingHours, "breaks_is_array", {"breaks": {"start": "12:00"}}),
     case(
         ClinicClosure,
@@ -168,6 +172,11 @@ CHECK_CASES = [
         label="closed-all-day-with-hours",
     ),
     case(
+        ClinicClosure,
+        "times_within_day",
+        {"is_closed_all_day": False, "opens_at": time(20), "closes_at": MIDNIGHT_AS_24_00},
+    ),
+    case(
         ClinicMembership,
         "ended_after_started",
         {"started_at": BASE_TIME, "ended_at": BASE_TIME - timedelta(days=1)},
@@ -179,8 +188,8 @@ CHECK_CASES = [
     case(VeterinarianAvailability, "weekday_range", {"weekday": 9}),
     case(
         VeterinarianAvailability,
-        "ends_after_starts",
-        {"starts_at_local": time(17), "ends_at_local": time(9)},
+        "times_within_day",
+        {"starts_at_local": time(22), "ends_at_local": MIDNIGHT_AS_24_00},
     ),
     case(
         VeterinarianAvailability,
@@ -486,6 +495,55 @@ UNIQUE_CASES = [
         setup=existing(OutboxEvent, dedup_key="appt:1:confirmed"),
     ),
 ]
+
+
+OVERNIGHT_ROWS = [
+    pytest.param(
+        ClinicOperatingHours,
+        {
+            "opens_at": time(18),
+            "closes_at": time(8),
+            "breaks": [{"start": "02:00", "end": "02:30"}],
+        },
+        ("opens_at", "closes_at"),
+        id="clinic-open-18-to-08",
+    ),
+    pytest.param(
+        ClinicOperatingHours,
+        {"opens_at": time(0), "closes_at": time(0)},
+        ("opens_at", "closes_at"),
+        id="clinic-open-around-the-clock",
+    ),
+    pytest.param(
+        ClinicClosure,
+        {"is_closed_all_day": False, "opens_at": time(20), "closes_at": time(2)},
+        ("opens_at", "closes_at"),
+        id="special-hours-past-midnight",
+    ),
+    pytest.param(
+        VeterinarianAvailability,
+        {"starts_at_local": time(22), "ends_at_local": time(6)},
+        ("starts_at_local", "ends_at_local"),
+        id="night-shift-22-to-06",
+    ),
+    pytest.param(
+        VeterinarianAvailability,
+        {"starts_at_local": time(8), "ends_at_local": time(8)},
+        ("starts_at_local", "ends_at_local"),
+        id="24-hour-shift",
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "values", "columns"), OVERNIGHT_ROWS)
+async def test_intervals_past_midnight_are_stored(db_session, factory, model, values, columns):
+    row = await factory.create(model, **values)
+    stored = (
+        await db_session.execute(
+            select(*(getattr(model, column) for column in columns)).where(model.id == row.id)
+        )
+    ).one()
+    assert tuple(stored) == tuple(values[column] for column in columns)
 
 
 async def _expect_violation(db_session, factory, model, constraint, overrides, setup=None):

@@ -20,8 +20,10 @@ from vet_core.schemas.clinics import (
     ClinicMembershipUpdate,
     ClinicOperatingHoursCreate,
     ClinicOperatingHoursResponse,
+    ClinicOperatingHoursUpdate,
     ClinicResponse,
     ClinicUpdate,
+    overlapping_hours,
 )
 
 ErrorsOf = Callable[[type[BaseModel], dict[str, Any]], dict[str, str]]
@@ -122,9 +124,24 @@ def test_clinic_response_from_model() -> None:
             "less than or equal to 7",
         ),
         (
-            {"weekday": 1, "opens_at": "17:00", "closes_at": "09:00"},
+            {
+                "weekday": 1,
+                "opens_at": "18:00",
+                "closes_at": "08:00",
+                "breaks": [{"start": "07:30", "end": "08:30"}],
+            },
             "",
-            "closes_at must be after opens_at",
+            "break 07:30-08:30 must lie within 18:00-08:00 (times before the opening are the next",
+        ),
+        (
+            {
+                "weekday": 1,
+                "opens_at": "18:00",
+                "closes_at": "08:00",
+                "breaks": [{"start": "23:00", "end": "01:00"}, {"start": "00:30", "end": "02:00"}],
+            },
+            "",
+            "breaks must not overlap",
         ),
         (
             {
@@ -153,8 +170,18 @@ def test_clinic_response_from_model() -> None:
                 "closes_at": "17:00",
                 "breaks": [{"start": "13:00", "end": "12:00"}],
             },
+            "",
+            "break 13:00-12:00 must lie within 09:00-17:00",
+        ),
+        (
+            {
+                "weekday": 1,
+                "opens_at": "09:00",
+                "closes_at": "17:00",
+                "breaks": [{"start": "12:00", "end": "12:00"}],
+            },
             "breaks.0",
-            "a break must end after it starts",
+            "a break must not end when it starts",
         ),
     ],
 )
@@ -164,6 +191,79 @@ def test_operating_hours_rejects(
     errors = errors_of(ClinicOperatingHoursCreate, data)
     assert field in errors, errors
     assert message in errors[field]
+
+
+@pytest.mark.parametrize(
+    ("opens", "closes", "breaks"),
+    [
+        pytest.param("18:00", "08:00", [], id="overnight-emergency-clinic"),
+        pytest.param(
+            "22:00",
+            "06:00",
+            [{"start": "23:30", "end": "00:30"}, {"start": "03:00", "end": "03:15"}],
+            id="overnight-with-breaks-across-and-after-midnight",
+        ),
+        pytest.param("00:00", "00:00", [{"start": "12:00", "end": "12:30"}], id="whole-day"),
+        pytest.param("09:00", "09:00", [{"start": "08:00", "end": "08:30"}], id="24h-from-nine"),
+        pytest.param("08:00", "00:00", [{"start": "23:00", "end": "00:00"}], id="until-midnight"),
+    ],
+)
+def test_operating_hours_accept_intervals_past_midnight(
+    opens: str, closes: str, breaks: list[dict[str, str]]
+) -> None:
+    hours = ClinicOperatingHoursCreate.model_validate(
+        {"weekday": 1, "opens_at": opens, "closes_at": closes, "breaks": breaks}
+    )
+    assert (hours.opens_at, hours.closes_at) == (
+        time.fromisoformat(opens),
+        time.fromisoformat(closes),
+    )
+    assert [(b.start, b.end) for b in hours.breaks] == [
+        (time.fromisoformat(b["start"]), time.fromisoformat(b["end"])) for b in breaks
+    ]
+    update = ClinicOperatingHoursUpdate.model_validate({"opens_at": opens, "closes_at": closes})
+    assert update.closes_at == time.fromisoformat(closes)
+
+
+def _hours(weekday: int, opens: str, closes: str) -> ClinicOperatingHoursCreate:
+    return ClinicOperatingHoursCreate.model_validate(
+        {"weekday": weekday, "opens_at": opens, "closes_at": closes}
+    )
+
+
+@pytest.mark.parametrize(
+    ("week", "pair"),
+    [
+        pytest.param([(1, "08:00", "12:00"), (1, "11:00", "15:00")], (0, 1), id="same-day"),
+        pytest.param(
+            [(2, "07:00", "12:00"), (1, "18:00", "08:00")],
+            (1, 0),
+            id="monday-night-spills-into-tuesday-morning",
+        ),
+        pytest.param(
+            [(1, "06:00", "09:00"), (7, "22:00", "07:00")],
+            (0, 1),
+            id="sunday-night-spills-into-monday",
+        ),
+        pytest.param(
+            [(3, "10:00", "10:00"), (4, "09:00", "11:00")], (0, 1), id="24h-into-next-day"
+        ),
+        pytest.param([(1, "18:00", "08:00"), (2, "08:00", "18:00")], None, id="touching"),
+        pytest.param([(1, "00:00", "00:00"), (2, "00:00", "00:00")], None, id="whole-days"),
+        pytest.param([(1, "18:00", "08:00"), (3, "07:00", "12:00")], None, id="day-after"),
+    ],
+)
+def test_overlapping_hours_include_the_night_before(
+    week: list[tuple[int, str, str]], pair: tuple[int, int] | None
+) -> None:
+    hours = [_hours(weekday, opens, closes) for weekday, opens, closes in week]
+    found = overlapping_hours(hours)
+    if pair is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert {id(found[0]), id(found[1])} == {id(hours[pair[0]]), id(hours[pair[1]])}
+        assert found[0].weekday <= found[1].weekday, "in week order"
 
 
 def test_operating_hours_round_trip_through_model() -> None:
@@ -208,16 +308,6 @@ def test_operating_hours_round_trip_through_model() -> None:
             {"starts_on": "2025-12-24", "ends_on": "2025-12-24", "is_closed_all_day": False},
             "special hours need both opens_at and closes_at",
         ),
-        (
-            {
-                "starts_on": "2025-12-24",
-                "ends_on": "2025-12-24",
-                "is_closed_all_day": False,
-                "opens_at": "12:00",
-                "closes_at": "09:00",
-            },
-            "closes_at must be after opens_at",
-        ),
     ],
 )
 def test_closure_rejects(data: dict[str, Any], message: str, errors_of: ErrorsOf) -> None:
@@ -237,6 +327,22 @@ def test_closure_accepts_special_hours_and_updates() -> None:
     )
     assert closure.closes_at == time(12)
     assert ClinicClosureUpdate.model_validate({"reason": None}).changes() == {"reason": None}
+
+
+def test_special_hours_may_run_past_midnight() -> None:
+    new_years_eve = ClinicClosureCreate.model_validate(
+        {
+            "starts_on": "2025-12-31",
+            "ends_on": "2025-12-31",
+            "is_closed_all_day": False,
+            "opens_at": "20:00",
+            "closes_at": "02:00",
+            "reason": "New Year's Eve emergency cover",
+        }
+    )
+    assert (new_years_eve.opens_at, new_years_eve.closes_at) == (time(20), time(2))
+    update = ClinicClosureUpdate.model_validate({"opens_at": "22:00", "closes_at": "04:00"})
+    assert update.changes() == {"opens_at": time(22), "closes_at": time(4)}
 
 
 def test_membership_update_requires_aware_end(errors_of: ErrorsOf) -> None:

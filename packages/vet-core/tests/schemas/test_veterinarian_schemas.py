@@ -15,6 +15,7 @@ from vet_core.models.veterinarians import VeterinarianAvailability
 from vet_core.schemas.veterinarians import (
     VeterinarianAvailabilityCreate,
     VeterinarianAvailabilityResponse,
+    VeterinarianAvailabilityUpdate,
     VeterinarianCreate,
     VeterinarianTimeOffCreate,
     VeterinarianUpdate,
@@ -79,10 +80,15 @@ def test_veterinarian_update(errors_of: ErrorsOf) -> None:
 
 def test_availability(errors_of: ErrorsOf) -> None:
     base = {"clinic_id": str(uuid.uuid4()), "weekday": 7, "starts_at_local": "08:00"}
-    assert (
-        "ends_at_local must be after starts_at_local"
-        in errors_of(VeterinarianAvailabilityCreate, {**base, "ends_at_local": "07:00"})[""]
+    night = VeterinarianAvailabilityCreate.model_validate(
+        {**base, "starts_at_local": "22:00", "ends_at_local": "06:00"}
     )
+    assert (night.starts_at_local, night.ends_at_local) == (time(22), time(6))
+    whole_day = VeterinarianAvailabilityCreate.model_validate({**base, "ends_at_local": "08:00"})
+    assert whole_day.starts_at_local == whole_day.ends_at_local == time(8)
+    assert VeterinarianAvailabilityUpdate.model_validate(
+        {"starts_at_local": "22:00", "ends_at_local": "06:00"}
+    ).changes() == {"starts_at_local": time(22), "ends_at_local": time(6)}
     assert (
         "effective_until must not be before effective_from"
         in errors_of(

@@ -131,6 +131,73 @@ async def test_overlapping_intervals_on_one_weekday_are_refused(world: Staffed) 
     service.check_week([hours(3, 8, 12), hours(3, 12, 15)])
 
 
+async def test_overnight_hours_are_stored_and_returned(world: Staffed) -> None:
+    session = world.build.session
+    night = ClinicOperatingHoursCreate.model_validate(
+        {
+            "weekday": 1,
+            "opens_at": "18:00",
+            "closes_at": "08:00",
+            "breaks": [{"start": "02:00", "end": "02:30"}],
+        }
+    )
+    week = [hours(2, 8, 18), night, hours(7, 0, 0)]
+    saved = await service.replace_hours(session, world.admin.actor, world.clinic.id, week)
+    assert [(h.weekday, h.opens_at, h.closes_at) for h in saved] == [
+        (1, time(18), time(8)),
+        (2, time(8), time(18)),
+        (7, time(0), time(0)),
+    ]
+    listed = await service.list_hours(session, world.clinic.id)
+    assert [(h.weekday, h.opens_at, h.closes_at, h.breaks) for h in listed] == [
+        (1, time(18), time(8), [{"start": "02:00", "end": "02:30"}]),
+        (2, time(8), time(18), []),
+        (7, time(0), time(0), []),
+    ]
+    special = ClinicClosureCreate(
+        starts_on=date(2031, 12, 31),
+        ends_on=date(2031, 12, 31),
+        is_closed_all_day=False,
+        opens_at=time(20),
+        closes_at=time(2),
+    )
+    added = await service.add_closure(session, world.admin.actor, world.clinic.id, special)
+    assert (added.opens_at, added.closes_at) == (time(20), time(2))
+
+
+@pytest.mark.parametrize(
+    ("week", "message"),
+    [
+        pytest.param(
+            [hours(1, 18, 8), hours(2, 7, 12)],
+            "Monday 18:00-08:00 and Tuesday 07:00-12:00",
+            id="monday-night-into-tuesday-morning",
+        ),
+        pytest.param(
+            [hours(1, 6, 9), hours(7, 22, 7)],
+            "Monday 06:00-09:00 and Sunday 22:00-07:00",
+            id="sunday-night-into-monday",
+        ),
+        pytest.param(
+            [hours(3, 18, 8), hours(3, 20, 22), hours(3, 7, 12)],
+            "Wednesday 18:00-08:00 and Wednesday 20:00-22:00",
+            id="same-day-inside-the-night",
+        ),
+    ],
+)
+async def test_hours_spilling_into_the_next_day_may_not_overlap_it(
+    world: Staffed, week: list[ClinicOperatingHoursCreate], message: str
+) -> None:
+    with pytest.raises(BusinessRuleException) as refused:
+        await service.replace_hours(world.build.session, world.admin.actor, world.clinic.id, week)
+    assert refused.value.code == "HOURS_OVERLAP"
+    assert refused.value.details["field"] == "hours"
+    assert refused.value.message.startswith("hours: opening intervals overlap")
+    assert message in refused.value.message
+    # Closing at 08:00 and opening at 08:00 the next morning only touch.
+    service.check_week([hours(1, 18, 8), hours(2, 8, 18), hours(7, 18, 0)])
+
+
 async def test_closures_are_managed_by_schedule_managers(world: Staffed) -> None:
     session = world.build.session
     closure = ClinicClosureCreate(starts_on=date(2031, 12, 24), ends_on=date(2031, 12, 26))

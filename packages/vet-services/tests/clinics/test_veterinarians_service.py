@@ -155,6 +155,34 @@ async def test_rules_never_overlap_even_across_clinics(world: Staffed) -> None:
     assert len(await veterinarians.list_rules(session, vet_id)) == 1
 
 
+async def test_night_shifts_are_kept_and_checked_against_the_next_day(world: Staffed) -> None:
+    session = world.build.session
+    vet_id = world.veterinarian.id
+    night = await veterinarians.add_rule(
+        session, world.vet.actor, vet_id, rule(world.clinic.id, 1, 22, 6)
+    )
+    assert (night.weekday, night.starts_at_local, night.ends_at_local) == (1, time(22), time(6))
+    for weekday, starts, ends in [(2, 5, 9), (1, 21, 23), (7, 23, 23)]:
+        with pytest.raises(ConflictException) as clash:
+            await veterinarians.add_rule(
+                session, world.vet.actor, vet_id, rule(world.clinic.id, weekday, starts, ends)
+            )
+        assert clash.value.code == "AVAILABILITY_OVERLAP", (weekday, starts, ends)
+        assert clash.value.details["rule_id"] == str(night.id)
+    # Tuesday from 06:00, Monday until 22:00 and Sunday night until Monday 00:00 only touch.
+    for weekday, starts, ends in [(2, 6, 14), (1, 14, 22), (7, 18, 0)]:
+        await veterinarians.add_rule(
+            session, world.vet.actor, vet_id, rule(world.clinic.id, weekday, starts, ends)
+        )
+    rules = await veterinarians.list_rules(session, vet_id)
+    assert [(r.weekday, r.starts_at_local, r.ends_at_local) for r in rules] == [
+        (1, time(14), time(22)),
+        (1, time(22), time(6)),
+        (2, time(6), time(14)),
+        (7, time(18), time(0)),
+    ]
+
+
 async def test_a_colleague_may_not_touch_another_vets_schedule(world: Staffed) -> None:
     session = world.build.session
     colleague = await world.build.staff(world.clinic, StaffRole.VETERINARIAN)

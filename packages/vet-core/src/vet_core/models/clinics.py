@@ -46,6 +46,17 @@ from vet_core.models.identity import PHONE_CHECK
 WEEKDAY_CHECK = "weekday BETWEEN 1 AND 7"
 
 
+def within_day_check(*columns: str) -> str:
+    """CHECK text: each local wall time is before ``24:00``.
+
+    Any pair of times is a valid interval (the rule of :mod:`vet_core.utils.business_hours`): an
+    end at or before the start runs into the next day, and equal times mean 24 hours. PostgreSQL
+    also accepts ``24:00``, which Python cannot read and which that rule writes ``00:00``. A NULL
+    passes, as in every CHECK.
+    """
+    return " AND ".join(f"{column} < '24:00'" for column in columns)
+
+
 class Clinic(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, SoftDeleteMixin, Base):
     """A veterinary clinic.
 
@@ -135,13 +146,15 @@ class Clinic(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, SoftDeleteMixin, B
 class ClinicOperatingHours(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """One opening interval of a clinic on an ISO weekday, in the clinic's local time.
 
+    ``closes_at <= opens_at`` runs past midnight into the next day (``18:00–08:00``), and equal
+    times are open 24 hours from ``opens_at``; the interval belongs to the weekday it opens on.
     ``breaks`` is a list of ``{"start": "HH:MM", "end": "HH:MM"}`` inside the interval.
     """
 
     __tablename__ = "clinic_operating_hours"
     __table_args__ = (
         CheckConstraint(WEEKDAY_CHECK, name="weekday_range"),
-        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+        CheckConstraint(within_day_check("opens_at", "closes_at"), name="times_within_day"),
         CheckConstraint("jsonb_typeof(breaks) = 'array'", name="breaks_is_array"),
         Index("uq_clinic_operating_hours_slot", "clinic_id", "weekday", "opens_at", unique=True),
     )
@@ -156,17 +169,20 @@ class ClinicOperatingHours(UUIDPrimaryKeyMixin, TimestampMixin, Base):
 
 
 class ClinicClosure(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, Base):
-    """A holiday or date exception: closed all day, or open with special hours."""
+    """A holiday or date exception: closed all day, or open with special hours.
+
+    Special hours follow the weekly rule: ``closes_at <= opens_at`` runs past midnight.
+    """
 
     __tablename__ = "clinic_closures"
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="ends_on_after_starts_on"),
         CheckConstraint(
             "(is_closed_all_day AND opens_at IS NULL AND closes_at IS NULL)"
-            " OR (NOT is_closed_all_day AND opens_at IS NOT NULL AND closes_at IS NOT NULL"
-            " AND closes_at > opens_at)",
+            " OR (NOT is_closed_all_day AND opens_at IS NOT NULL AND closes_at IS NOT NULL)",
             name="special_hours_consistent",
         ),
+        CheckConstraint(within_day_check("opens_at", "closes_at"), name="times_within_day"),
         Index("ix_clinic_closures_clinic_id_starts_on", "clinic_id", "starts_on"),
     )
 
@@ -205,4 +221,10 @@ class ClinicMembership(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-__all__ = ["Clinic", "ClinicClosure", "ClinicMembership", "ClinicOperatingHours"]
+__all__ = [
+    "Clinic",
+    "ClinicClosure",
+    "ClinicMembership",
+    "ClinicOperatingHours",
+    "within_day_check",
+]

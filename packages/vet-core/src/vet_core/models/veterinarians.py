@@ -36,7 +36,7 @@ from vet_core.models.base import (
     enum_values,
     sql_string_list,
 )
-from vet_core.models.clinics import WEEKDAY_CHECK
+from vet_core.models.clinics import WEEKDAY_CHECK, within_day_check
 from vet_core.models.enums import Species
 
 if TYPE_CHECKING:
@@ -94,13 +94,17 @@ class VeterinarianAvailability(UUIDPrimaryKeyMixin, TimestampMixin, AuditMixin, 
     """A weekly rule: the veterinarian works at a clinic on an ISO weekday between two local times.
 
     The times are in the *clinic's* timezone, so a rule means the same wall-clock hours across
-    daylight-saving changes.
+    daylight-saving changes. ``ends_at_local <= starts_at_local`` is a night shift ending the next
+    day (``22:00–06:00``); equal times are a 24-hour shift. The rule belongs to the weekday it
+    starts on.
     """
 
     __tablename__ = "veterinarian_availabilities"
     __table_args__ = (
         CheckConstraint(WEEKDAY_CHECK, name="weekday_range"),
-        CheckConstraint("ends_at_local > starts_at_local", name="ends_after_starts"),
+        CheckConstraint(
+            within_day_check("starts_at_local", "ends_at_local"), name="times_within_day"
+        ),
         CheckConstraint(
             "effective_until IS NULL OR effective_until >= effective_from",
             name="effective_until_after_from",

@@ -7,6 +7,7 @@ the database.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, ClassVar
@@ -30,6 +31,7 @@ from vet_core.schemas.base import (
     UpdateSchema,
 )
 from vet_core.schemas.identity import HttpUrl
+from vet_core.utils.business_hours import weekly_overlap
 
 #: A URL-safe lowercase identifier: ``happy-paws-clinic``.
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
@@ -147,7 +149,12 @@ class ClinicResponse(EntityResponse):
 
 
 class BreakPeriod(BaseModel):
-    """A break inside an opening interval (``{"start": "12:00", "end": "13:00"}`` in JSONB)."""
+    """A break inside an opening interval (``{"start": "12:00", "end": "13:00"}`` in JSONB).
+
+    Times follow the opening rule: an ``end`` at or before ``start`` is past midnight, and in an
+    overnight interval a ``start`` earlier than the opening is on the next day (``02:00–02:30``
+    in ``18:00–08:00``).
+    """
 
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
@@ -156,28 +163,55 @@ class BreakPeriod(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> BreakPeriod:
-        if self.end <= self.start:
-            raise ValueError("a break must end after it starts")
+        if self.end == self.start:
+            raise ValueError("a break must not end when it starts")
         return self
 
 
+_DAY_SECONDS = 86_400
+
+
+def _seconds(at: time) -> int:
+    return at.hour * 3600 + at.minute * 60 + at.second
+
+
+def _span(start: time, end: time, *, not_before: int = 0) -> tuple[int, int]:
+    """``start``–``end`` as seconds from the opening day's midnight, the rule of
+    :mod:`vet_core.utils.business_hours`: an end at or before the start is the next day, and a
+    start before ``not_before`` (the opening) is the next day too."""
+    begin = _seconds(start)
+    if begin < not_before:
+        begin += _DAY_SECONDS
+    length = (_seconds(end) - _seconds(start)) % _DAY_SECONDS or _DAY_SECONDS
+    return begin, begin + length
+
+
 def _check_hours(opens_at: time, closes_at: time, breaks: list[BreakPeriod]) -> None:
-    if closes_at <= opens_at:
-        raise ValueError("closes_at must be after opens_at")
-    ordered = sorted(breaks, key=lambda b: b.start)
-    for item in ordered:
-        if item.start < opens_at or item.end > closes_at:
+    """Breaks inside the interval (which may run past midnight, or last 24 h) and disjoint."""
+    opens, closes = _span(opens_at, closes_at)
+    spans = sorted(
+        ((_span(b.start, b.end, not_before=opens), b) for b in breaks), key=lambda pair: pair[0]
+    )
+    for (start, end), item in spans:
+        if start < opens or end > closes:
+            past_midnight = (
+                " (times before the opening are the next day)" if closes > _DAY_SECONDS else ""
+            )
             raise ValueError(
                 f"break {item.start:%H:%M}-{item.end:%H:%M} must lie within "
-                f"{opens_at:%H:%M}-{closes_at:%H:%M}"
+                f"{opens_at:%H:%M}-{closes_at:%H:%M}{past_midnight}"
             )
-    for earlier, later in itertools.pairwise(ordered):
-        if later.start < earlier.end:
+    for earlier, later in itertools.pairwise(span for span, _ in spans):
+        if later[0] < earlier[1]:
             raise ValueError("breaks must not overlap")
 
 
 class ClinicOperatingHoursCreate(CreateSchema):
-    """One opening interval on an ISO weekday, in the clinic's local time."""
+    """One opening interval on an ISO weekday, in the clinic's local time.
+
+    ``closes_at <= opens_at`` closes the next day (``18:00–08:00``, an emergency clinic's night)
+    and equal times are open 24 hours; the interval belongs to the weekday it opens on.
+    """
 
     weekday: IsoWeekday
     opens_at: time
@@ -205,6 +239,24 @@ class ClinicOperatingHoursUpdate(UpdateSchema):
         return self
 
 
+def overlapping_hours(
+    hours: Sequence[ClinicOperatingHoursCreate],
+) -> tuple[ClinicOperatingHoursCreate, ClinicOperatingHoursCreate] | None:
+    """The first two intervals of a week that share time, in week order; ``None`` if none do.
+
+    An overnight interval overlaps the next weekday's early ones (and Sunday night Monday's).
+    """
+    ordered = sorted(hours, key=lambda h: (h.weekday, h.opens_at))
+    for index, earlier in enumerate(ordered):
+        for later in ordered[index + 1 :]:
+            if weekly_overlap(
+                (earlier.weekday - 1, earlier.opens_at, earlier.closes_at),
+                (later.weekday - 1, later.opens_at, later.closes_at),
+            ):
+                return earlier, later
+    return None
+
+
 class ClinicOperatingHoursResponse(EntityResponse):
     """An opening interval of a clinic."""
 
@@ -229,12 +281,13 @@ def _check_closure(
             raise ValueError("a closure for the whole day takes no opens_at/closes_at")
     elif opens_at is None or closes_at is None:
         raise ValueError("special hours need both opens_at and closes_at")
-    elif closes_at <= opens_at:
-        raise ValueError("closes_at must be after opens_at")
 
 
 class ClinicClosureCreate(CreateSchema):
-    """Closed on ``starts_on``–``ends_on`` (inclusive), or open only ``opens_at``–``closes_at``."""
+    """Closed on ``starts_on``–``ends_on`` (inclusive), or open only ``opens_at``–``closes_at``.
+
+    Special hours may run past midnight (``closes_at <= opens_at``), as weekly hours do.
+    """
 
     starts_on: date
     ends_on: date
@@ -267,8 +320,6 @@ class ClinicClosureUpdate(UpdateSchema):
     def _ordered(self) -> ClinicClosureUpdate:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValueError("ends_on must not be before starts_on")
-        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
-            raise ValueError("closes_at must be after opens_at")
         return self
 
 
@@ -328,4 +379,5 @@ __all__ = [
     "ClinicUpdate",
     "ServiceSlug",
     "Slug",
+    "overlapping_hours",
 ]

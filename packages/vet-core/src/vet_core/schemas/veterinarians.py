@@ -88,20 +88,19 @@ class VeterinarianResponse(EntityResponse):
     review_count: int
 
 
-def _check_rule(
-    starts_at_local: time | None,
-    ends_at_local: time | None,
-    effective_from: date | None,
-    effective_until: date | None,
-) -> None:
-    if starts_at_local and ends_at_local and ends_at_local <= starts_at_local:
-        raise ValueError("ends_at_local must be after starts_at_local")
+def _check_rule(effective_from: date | None, effective_until: date | None) -> None:
+    # Any two times make a rule: ends_at_local <= starts_at_local is a night shift ending the
+    # next day and equal times a 24-hour shift (the rule of vet_core.utils.business_hours).
     if effective_from and effective_until and effective_until < effective_from:
         raise ValueError("effective_until must not be before effective_from")
 
 
 class VeterinarianAvailabilityCreate(CreateSchema):
-    """A weekly rule in the clinic's local time: ISO weekday, start and end."""
+    """A weekly rule in the clinic's local time: ISO weekday, start and end.
+
+    ``ends_at_local <= starts_at_local`` ends the next day (a ``22:00–06:00`` night shift), and
+    equal times are a 24-hour shift; the rule belongs to the weekday it starts on.
+    """
 
     clinic_id: UUID
     weekday: IsoWeekday
@@ -112,9 +111,7 @@ class VeterinarianAvailabilityCreate(CreateSchema):
 
     @model_validator(mode="after")
     def _consistent(self) -> VeterinarianAvailabilityCreate:
-        _check_rule(
-            self.starts_at_local, self.ends_at_local, self.effective_from, self.effective_until
-        )
+        _check_rule(self.effective_from, self.effective_until)
         return self
 
 
@@ -131,9 +128,7 @@ class VeterinarianAvailabilityUpdate(UpdateSchema):
 
     @model_validator(mode="after")
     def _consistent(self) -> VeterinarianAvailabilityUpdate:
-        _check_rule(
-            self.starts_at_local, self.ends_at_local, self.effective_from, self.effective_until
-        )
+        _check_rule(self.effective_from, self.effective_until)
         return self
 
 

@@ -142,6 +142,39 @@ class SpecialHours:
         return [(wall_clock_instant(begin, tz), wall_clock_instant(finish, tz))]
 
 
+#: A Monday: the reference week in which :func:`weekly_span` lays out weekly rules.
+_REFERENCE_MONDAY = date(2001, 1, 1)
+#: The length of the week that weekly rules repeat over.
+WEEK = timedelta(days=7)
+
+
+def weekly_span(weekday: int, opens: time, closes: time) -> tuple[timedelta, timedelta]:
+    """Where a weekly rule lies in its week, as wall-clock offsets from Monday 00:00.
+
+    ``weekday`` is 0 (Monday) to 6 (Sunday). The same rule as everywhere in this module:
+    ``closes <= opens`` ends the next day, so the end may pass the end of the week (a Sunday
+    night shift reaches into Monday). Wall-clock, not UTC: a weekly rule keeps its local hours
+    whatever the daylight-saving time.
+    """
+    begin, finish = _wall_span(_REFERENCE_MONDAY + timedelta(days=weekday), opens, closes)
+    origin = datetime.combine(_REFERENCE_MONDAY, time.min)
+    return begin - origin, finish - origin
+
+
+def weekly_overlap(first: tuple[int, time, time], second: tuple[int, time, time]) -> bool:
+    """Whether two weekly rules ``(weekday, opens, closes)`` share any wall-clock time.
+
+    Overnight rules count on the next day too (Monday ``18:00–08:00`` overlaps Tuesday
+    ``07:00–12:00``), and Sunday night overlaps Monday morning. Touching rules do not overlap.
+    """
+    first_begin, first_end = weekly_span(*first)
+    second_begin, second_end = weekly_span(*second)
+    return any(
+        first_begin < second_end + shift and second_begin + shift < first_end
+        for shift in (-WEEK, timedelta(0), WEEK)
+    )
+
+
 def _subtract(intervals: Iterable[Interval], cuts: Sequence[Interval]) -> list[Interval]:
     """``intervals`` minus every interval in ``cuts`` (all half-open ``[start, end)``, in UTC)."""
     result = list(intervals)
@@ -267,9 +300,12 @@ class BusinessHours:
 
 __all__ = [
     "NEXT_OPENING_HORIZON_DAYS",
+    "WEEK",
     "BusinessHours",
     "Closure",
     "Interval",
     "OpeningInterval",
     "SpecialHours",
+    "weekly_overlap",
+    "weekly_span",
 ]

@@ -7,7 +7,6 @@ unrelated to the clinic gets ``CLINIC_NOT_FOUND``. Services flush and never comm
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from vet_core.schemas.clinics import (
     ClinicCreate,
     ClinicOperatingHoursCreate,
     ClinicUpdate,
+    overlapping_hours,
 )
 from vet_services.audit import record_change, snapshot
 from vet_services.auth.permissions import Action, Actor, require_role
@@ -130,8 +130,15 @@ async def list_hours(session: AsyncSession, clinic_id: uuid.UUID) -> list[Clinic
     return list((await session.execute(query)).scalars().all())
 
 
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def check_week(hours: Sequence[ClinicOperatingHoursCreate]) -> None:
-    """Refuse overlapping intervals on one weekday: a schedule reader would double count them."""
+    """Refuse overlapping intervals: a schedule reader would double count them.
+
+    An interval closing at or before its opening runs into the next day, so Monday
+    ``18:00-08:00`` overlaps Tuesday ``07:00-12:00`` (and Sunday night Monday morning).
+    """
     for entry in hours:
         require_local_times(
             "hours",
@@ -140,16 +147,17 @@ def check_week(hours: Sequence[ClinicOperatingHoursCreate]) -> None:
             *(b.start for b in entry.breaks),
             *(b.end for b in entry.breaks),
         )
-    ordered = sorted(hours, key=lambda h: (h.weekday, h.opens_at))
-    for earlier, later in itertools.pairwise(ordered):
-        if earlier.weekday == later.weekday and later.opens_at < earlier.closes_at:
-            raise BusinessRuleException(
-                f"Opening intervals overlap on weekday {later.weekday}: "
-                f"{earlier.opens_at:%H:%M}-{earlier.closes_at:%H:%M} and "
-                f"{later.opens_at:%H:%M}-{later.closes_at:%H:%M}",
-                code="HOURS_OVERLAP",
-                details={"field": "hours", "weekday": later.weekday},
-            )
+    overlap = overlapping_hours(hours)
+    if overlap is not None:
+        earlier, later = overlap
+        raise BusinessRuleException(
+            "hours: opening intervals overlap: "
+            f"{_WEEKDAYS[earlier.weekday - 1]} {earlier.opens_at:%H:%M}-{earlier.closes_at:%H:%M}"
+            f" and {_WEEKDAYS[later.weekday - 1]} {later.opens_at:%H:%M}-{later.closes_at:%H:%M}"
+            " (a closing time at or before the opening is on the next day)",
+            code="HOURS_OVERLAP",
+            details={"field": "hours", "weekday": later.weekday},
+        )
 
 
 async def replace_hours(

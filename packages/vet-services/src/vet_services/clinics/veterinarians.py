@@ -39,6 +39,7 @@ from vet_core.schemas.veterinarians import (
     VeterinarianTimeOffCreate,
     VeterinarianUpdate,
 )
+from vet_core.utils.business_hours import weekly_overlap
 from vet_services.auth.permissions import Action, Actor, Resource, authorize
 from vet_services.clinics.access import load_clinic, require_local_times
 from vet_services.pagination import Page, check_limit, keyset, page_of
@@ -274,11 +275,12 @@ async def add_rule(
     # "From today" means today where the clinic is, not on the server.
     effective_from = data.effective_from or datetime.now(ZoneInfo(clinic.timezone)).date()
     until = data.effective_until
+    # A night shift (end at or before start) runs into the next weekday, so the rules of the
+    # weekdays either side are compared too, in wall-clock time over the week.
+    neighbours = {(data.weekday + shift - 1) % 7 + 1 for shift in (-1, 0, 1)}
     criteria: list[ColumnElement[bool]] = [
         VeterinarianAvailability.veterinarian_id == vet.id,
-        VeterinarianAvailability.weekday == data.weekday,
-        VeterinarianAvailability.starts_at_local < data.ends_at_local,
-        VeterinarianAvailability.ends_at_local > data.starts_at_local,
+        VeterinarianAvailability.weekday.in_(sorted(neighbours)),
         or_(
             VeterinarianAvailability.effective_until.is_(None),
             VeterinarianAvailability.effective_until >= effective_from,
@@ -286,8 +288,25 @@ async def add_rule(
     ]
     if until is not None:
         criteria.append(VeterinarianAvailability.effective_from <= until)
-    query = select(VeterinarianAvailability.id).where(*criteria).limit(1)
-    overlapping = (await session.execute(query)).scalar_one_or_none()
+    query = (
+        select(
+            VeterinarianAvailability.id,
+            VeterinarianAvailability.weekday,
+            VeterinarianAvailability.starts_at_local,
+            VeterinarianAvailability.ends_at_local,
+        )
+        .where(*criteria)
+        .order_by(VeterinarianAvailability.weekday, VeterinarianAvailability.starts_at_local)
+    )
+    candidate = (data.weekday - 1, data.starts_at_local, data.ends_at_local)
+    overlapping = next(
+        (
+            rule_id
+            for rule_id, weekday, starts, ends in (await session.execute(query)).all()
+            if weekly_overlap(candidate, (weekday - 1, starts, ends))
+        ),
+        None,
+    )
     if overlapping is not None:
         raise ConflictException(
             "This rule overlaps another rule of the veterinarian",

@@ -6,10 +6,15 @@ the clinics inside the radius' bounding cube are ever read, however many clinics
 ``earth_distance`` check, the filters and "open now" then run on that small candidate set.
 
 "Open now" is decided in SQL in each clinic's *own* timezone (``now AT TIME ZONE
-clinics.timezone``) with the same precedence as :class:`vet_core.utils.business_hours.BusinessHours`:
-a full-day closure wins, then special hours of a closure, then ``is_open_24h``, then the weekly
-rules minus their breaks. The database forbids overnight intervals (``closes_at > opens_at``), so
-a local wall-clock comparison is exact.
+clinics.timezone``) with the same rules and precedence as
+:class:`vet_core.utils.business_hours.BusinessHours`: per local business day, a full-day closure
+wins, then special hours of a closure, then ``is_open_24h``, then the weekly rules minus their
+breaks. An interval whose closing time is at or before its opening time runs past midnight (equal
+times: 24 hours) and belongs to the day it opens on, so the clinic is open at a local timestamp
+when an interval of *that* day or of the *previous* day contains it. Comparisons are between
+local wall-clock timestamps: a boundary in the spring gap takes effect at the end of the gap, as
+in ``BusinessHours``; only a boundary inside the repeated autumn hour is judged by the wall clock
+on both passes.
 
 There is no trigram index on ``clinics.name``: fuzzy matching (``word_similarity``) is evaluated
 only on the clinics inside the radius, never as a scan of the table.
@@ -49,33 +54,63 @@ WITHIN_RADIUS_SQL = (
     f" AND {DISTANCE_SQL} <= :radius_m"
 )
 
-#: Whether clinic ``c`` is open at ``:now`` (timestamptz), evaluated in the clinic's timezone.
-OPEN_NOW_SQL = """
+
+def _span_length(start: str, end: str) -> str:
+    """SQL: the length of the wall-clock span ``start``–``end`` (``end <= start`` is the next day,
+    equal is 24 hours), the rule of :class:`vet_core.utils.business_hours.OpeningInterval`."""
+    return (
+        f"(CASE WHEN {end} <= {start} THEN interval '1 day' ELSE interval '0' END"
+        f" + ({end} - {start}))"
+    )
+
+
+#: Whether clinic ``c`` is open at ``:now`` (timestamptz), evaluated in the clinic's timezone:
+#: for the local day of ``:now`` and the day before (whose overnight hours may still run), the
+#: hours that start on that day, as local timestamps, must contain the local ``:now``.
+OPEN_NOW_SQL = f"""
 (
-  SELECT CASE
-    WHEN bool_or(cc.is_closed_all_day) THEN false
-    WHEN bool_or(NOT cc.is_closed_all_day) THEN bool_or(
-      NOT cc.is_closed_all_day AND local.at::time >= cc.opens_at AND local.at::time < cc.closes_at
-    )
-    WHEN c.is_open_24h THEN true
-    ELSE EXISTS (
-      SELECT 1 FROM clinic_operating_hours h
-      WHERE h.clinic_id = c.id
-        AND h.weekday = EXTRACT(ISODOW FROM local.at)
-        AND local.at::time >= h.opens_at AND local.at::time < h.closes_at
-        AND NOT EXISTS (
-          SELECT 1 FROM jsonb_array_elements(h.breaks) AS b(item)
-          WHERE local.at::time >= (b.item ->> 'start')::time
-            AND local.at::time < (b.item ->> 'end')::time
-        )
-    )
-  END
+  SELECT COALESCE(bool_or(
+    CASE
+      WHEN x.closed THEN false
+      WHEN x.special THEN x.special_open
+      WHEN c.is_open_24h THEN d.day = local.at::date
+      ELSE EXISTS (
+        SELECT 1 FROM clinic_operating_hours h
+        WHERE h.clinic_id = c.id
+          AND h.weekday = EXTRACT(ISODOW FROM d.day)
+          AND local.at >= d.day + h.opens_at
+          AND local.at < d.day + h.opens_at + {_span_length("h.opens_at", "h.closes_at")}
+          AND NOT EXISTS (
+            SELECT 1 FROM jsonb_array_elements(h.breaks) AS b(item)
+            CROSS JOIN LATERAL (
+              SELECT (b.item ->> 'start')::time AS starts, (b.item ->> 'end')::time AS ends
+            ) AS bt
+            CROSS JOIN LATERAL (
+              -- A break time before the opening is on the next day of an overnight interval.
+              SELECT d.day + bt.starts
+                     + CASE WHEN bt.starts < h.opens_at THEN interval '1 day'
+                            ELSE interval '0' END AS at
+            ) AS bs
+            WHERE local.at >= bs.at
+              AND local.at < bs.at + {_span_length("bt.starts", "bt.ends")}
+          )
+      )
+    END), false)
   FROM (SELECT CAST(:now AS timestamptz) AT TIME ZONE c.timezone AS at) AS local
-  LEFT JOIN clinic_closures cc
-    ON cc.clinic_id = c.id AND cc.starts_on <= local.at::date AND cc.ends_on >= local.at::date
-  GROUP BY local.at
+  CROSS JOIN LATERAL (VALUES (local.at::date), (local.at::date - 1)) AS d(day)
+  CROSS JOIN LATERAL (
+    SELECT bool_or(cc.is_closed_all_day) AS closed,
+           bool_or(NOT cc.is_closed_all_day) AS special,
+           bool_or(
+             NOT cc.is_closed_all_day
+             AND local.at >= d.day + cc.opens_at
+             AND local.at < d.day + cc.opens_at + {_span_length("cc.opens_at", "cc.closes_at")}
+           ) AS special_open
+    FROM clinic_closures cc
+    WHERE cc.clinic_id = c.id AND cc.starts_on <= d.day AND cc.ends_on >= d.day
+  ) AS x
 )
-"""
+"""  # noqa: S608 - constant SQL fragments only; values are bound
 
 #: A clinic treats ``:species`` if it lists it as a service or a current veterinarian knows it.
 SPECIES_SQL = """

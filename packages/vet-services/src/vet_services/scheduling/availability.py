@@ -5,6 +5,11 @@ bookings, live holds) is read once for the whole date range, all in a single rou
 (:data:`SCHEDULE_SQL`), then pure interval arithmetic runs on integer epoch seconds. Nothing is
 queried per day, per veterinarian or per slot.
 
+Night shifts: a weekly rule whose end is at or before its start ends the next day (equal times:
+24 hours), the rule of :mod:`vet_core.utils.business_hours`; it belongs to the day it starts on,
+and its grid runs on past midnight. A slot belongs to the local day it *starts* on, so asking for
+Tuesday also offers Tuesday 03:00 of a Monday night shift, and asking for Monday does not.
+
 DST: slots are laid out on the local wall-clock grid (anchored at the start of each weekly rule)
 and each local time is turned into an instant on its own. A local time in the spring gap does not
 exist and yields no slot; one in the autumn fold exists twice and yields a slot for each
@@ -62,6 +67,14 @@ class _Rule:
     ends: time
     effective_from: date
     effective_until: date | None
+
+    @property
+    def seconds(self) -> tuple[int, int]:
+        """Start and end as seconds after local midnight of the rule's day; an end at or before
+        the start is the next day (a night shift), so it may pass ``_DAY``."""
+        start = _seconds(self.starts)
+        end = _seconds(self.ends)
+        return start, end if end > start else end + _DAY
 
     def applies_on(self, day: date) -> bool:
         return (
@@ -171,9 +184,19 @@ class _LocalClock:
     def grid(self, day: date, start: int, end: int, step: int) -> Iterable[int]:
         """Instants of the local times ``start, start + step, …`` (< ``end``) on ``day``, ascending.
 
-        Seconds are counted from local midnight. Without a transition that day this is one
-        ``range``; otherwise each local time is converted on its own (gap: none, fold: two).
+        Seconds are counted from local midnight; past ``_DAY`` the grid goes on, unbroken, on the
+        next day (a night shift), which is converted with that day's own offsets.
         """
+        if end <= _DAY:
+            return self._day_grid(day, start, end, step)
+        before = self._day_grid(day, start, _DAY, step) if start < _DAY else ()
+        first_after = start + max(0, -(-(_DAY - start) // step)) * step
+        after = self._day_grid(day + timedelta(days=1), first_after - _DAY, end - _DAY, step)
+        return [*before, *after]
+
+    def _day_grid(self, day: date, start: int, end: int, step: int) -> Iterable[int]:
+        """:meth:`grid` within one local day: without a transition that day this is one
+        ``range``; otherwise each local time is converted on its own (gap: none, fold: two)."""
         offset = self._day_offset(day)
         if offset is not None:
             base = (day.toordinal() - _EPOCH_ORDINAL) * _DAY - offset
@@ -430,7 +453,7 @@ class _Window:
 
     day: date
     start: int  # seconds after local midnight
-    end: int
+    end: int  # past ``_DAY`` for a night shift: on the next day
 
 
 class _Planner:
@@ -462,7 +485,7 @@ class _Planner:
             for rule in self.inputs.rules.get(vet_id, []):
                 by_weekday[rule.weekday].append(rule)
             windows = [
-                _Window(day, _seconds(rule.starts), _seconds(rule.ends))
+                _Window(day, *rule.seconds)
                 for day in self.days
                 for rule in by_weekday.get(day.isoweekday(), ())
                 if rule.applies_on(day)
@@ -516,8 +539,8 @@ def _as_time(seconds: int) -> time:
 
 
 def _boundary_end(clock: _LocalClock, window: _Window) -> int:
-    if window.end >= _DAY:
-        return clock.boundary(window.day + timedelta(days=1), time.min)
+    if window.end >= _DAY:  # midnight or later: on the next day (a night shift)
+        return clock.boundary(window.day + timedelta(days=1), _as_time(window.end - _DAY))
     return clock.boundary(window.day, _as_time(window.end))
 
 
@@ -600,16 +623,20 @@ async def _slots(
     _check_range(first_day, last_day)
     policy = policy or SchedulingPolicy()
     now = ensure_aware(now, field="now") if now is not None else utcnow()
+    # From the day before: its night shifts reach into the first day.
     inputs = await load_schedule(
         session,
         clinic_id=clinic_id,
-        first_day=first_day,
+        first_day=first_day - timedelta(days=1),
         last_day=last_day,
         veterinarian_ids=veterinarian_ids,
         now=now,
     )
     planner = _Planner(inputs, policy, emergency=emergency)
     earliest, latest = _bounds(policy, now, emergency=emergency)
+    # A slot belongs to the local day it starts on.
+    earliest = max(earliest, planner.clock.boundary(first_day, time.min))
+    latest = min(latest, planner.clock.boundary(last_day + timedelta(days=1), time.min))
     found: list[tuple[int, str, int, uuid.UUID]] = []
     for vet_id, default_minutes in inputs.veterinarian_minutes.items():
         duration = policy.duration_for(service_type, default_minutes)
@@ -661,10 +688,12 @@ async def check_interval(
     racing bookings overlap is decided by the exclusion constraint, not here.
     """
     starts_at = ensure_aware(starts_at, field="starts_at")
+    # The local day may be the UTC day before, and a night shift (up to 24 h) of the day before
+    # that may still run.
     inputs = await load_schedule(
         session,
         clinic_id=clinic_id,
-        first_day=starts_at.astimezone(UTC).date() - timedelta(days=1),
+        first_day=starts_at.astimezone(UTC).date() - timedelta(days=2),
         last_day=starts_at.astimezone(UTC).date() + timedelta(days=1),
         veterinarian_ids=[veterinarian_id],
         now=now,

@@ -328,7 +328,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('created_by', sa.Uuid(), nullable=True),
     sa.Column('updated_by', sa.Uuid(), nullable=True),
-    sa.CheckConstraint('(is_closed_all_day AND opens_at IS NULL AND closes_at IS NULL) OR (NOT is_closed_all_day AND opens_at IS NOT NULL AND closes_at IS NOT NULL AND closes_at > opens_at)', name=op.f('ck_clinic_closures_special_hours_consistent')),
+    sa.CheckConstraint('(is_closed_all_day AND opens_at IS NULL AND closes_at IS NULL) OR (NOT is_closed_all_day AND opens_at IS NOT NULL AND closes_at IS NOT NULL)', name=op.f('ck_clinic_closures_special_hours_consistent')),
+    sa.CheckConstraint("opens_at < '24:00' AND closes_at < '24:00'", name=op.f('ck_clinic_closures_times_within_day')),
     sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_clinic_closures_ends_on_after_starts_on')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_clinic_closures_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clinic_closures'))
@@ -363,7 +364,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("jsonb_typeof(breaks) = 'array'", name=op.f('ck_clinic_operating_hours_breaks_is_array')),
-    sa.CheckConstraint('closes_at > opens_at', name=op.f('ck_clinic_operating_hours_closes_after_opens')),
+    sa.CheckConstraint("opens_at < '24:00' AND closes_at < '24:00'", name=op.f('ck_clinic_operating_hours_times_within_day')),
     sa.CheckConstraint('weekday BETWEEN 1 AND 7', name=op.f('ck_clinic_operating_hours_weekday_range')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_clinic_operating_hours_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clinic_operating_hours'))
@@ -613,7 +614,7 @@ def upgrade() -> None:
     sa.Column('created_by', sa.Uuid(), nullable=True),
     sa.Column('updated_by', sa.Uuid(), nullable=True),
     sa.CheckConstraint('effective_until IS NULL OR effective_until >= effective_from', name=op.f('ck_veterinarian_availabilities_effective_until_after_from')),
-    sa.CheckConstraint('ends_at_local > starts_at_local', name=op.f('ck_veterinarian_availabilities_ends_after_starts')),
+    sa.CheckConstraint("starts_at_local < '24:00' AND ends_at_local < '24:00'", name=op.f('ck_veterinarian_availabilities_times_within_day')),
     sa.CheckConstraint('weekday BETWEEN 1 AND 7', name=op.f('ck_veterinarian_availabilities_weekday_range')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_veterinarian_availabilities_clinic_id_clinics'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['veterinarian_id'], ['veterinarians.id'], name=op.f('fk_veterinarian_availabilities_veterinarian_id_veterinarians'), ondelete='CASCADE'),
