@@ -5,12 +5,15 @@ one event loop and one engine bound to it for its whole life: asyncpg connection
 loop that opened them, so a fresh ``asyncio.run`` per task would throw the pool away every time.
 The state is created lazily on first use and dropped in a forked child
 (``worker_process_init``), because a connection inherited across ``fork`` is shared with the
-parent and must never be used by both.
+parent and must never be used by both. Whatever else lives on the loop (the SMTP connection the
+e-mail channel keeps open across tasks) registers a closer with :func:`close_on_shutdown`; the
+closers run on the loop when the process shuts down, before the engine is disposed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -58,6 +61,16 @@ class _Holder:
 
 
 _holder = _Holder()
+
+#: Coroutine functions run on this process's loop at shutdown (see :func:`close_on_shutdown`).
+_closers: list[Callable[[], Awaitable[None]]] = []
+
+logger = logging.getLogger(__name__)
+
+
+def close_on_shutdown(closer: Callable[[], Awaitable[None]]) -> None:
+    """Have ``closer()`` awaited on this process's event loop when the worker process ends."""
+    _closers.append(closer)
 
 
 def _create_state() -> _ProcessState:
@@ -108,9 +121,20 @@ def _dispose(**_: Any) -> None:
     """Close this process's connections cleanly so the server does not log aborted sessions."""
     state = _holder.state
     if state is not None and state.pid == os.getpid():
+        for closer in _closers:
+            try:
+                state.loop.run_until_complete(closer())
+            except Exception:  # a failing closer must not keep the others from running
+                logger.warning("closing %r at shutdown failed", closer, exc_info=True)
         state.loop.run_until_complete(state.engine.dispose())
         state.loop.close()
         _holder.state = None
 
 
-__all__ = ["platform_database_url", "run_async", "run_in_session", "session_factory"]
+__all__ = [
+    "close_on_shutdown",
+    "platform_database_url",
+    "run_async",
+    "run_in_session",
+    "session_factory",
+]

@@ -2,6 +2,10 @@
 
 Every base address comes from the environment (``SMTP_*``, ``TWILIO_*``, ``FCM_*``,
 ``STORAGE_*``), so tests and the benchmark point them at real servers on loopback.
+
+A dispatcher lives as long as its process, and so does what its channels keep open on the
+process's event loop (one SMTP connection, reused by every task and every batch); it is closed
+when the worker process shuts down.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from vet_clinic_jobs.db import close_on_shutdown
 from vet_services.notifications import Dispatcher, TemplateRenderer
 from vet_services.notifications.channels import Channel, EmailChannel, PushChannel, SmsChannel
 from vet_services.notifications.settings import FcmSettings, SmtpSettings, TwilioSettings
@@ -33,16 +38,21 @@ def configured_channels() -> list[Channel]:
     return channels
 
 
+def _closed_at_shutdown(made: Dispatcher) -> Dispatcher:
+    close_on_shutdown(made.aclose)
+    return made
+
+
 @cache
 def dispatcher() -> Dispatcher:
     """The dispatcher of the services' own templates (reminders)."""
-    return Dispatcher(configured_channels())
+    return _closed_at_shutdown(Dispatcher(configured_channels()))
 
 
 @cache
 def job_dispatcher() -> Dispatcher:
     """The dispatcher of the worker's templates (:data:`JOB_TEMPLATES`)."""
-    return Dispatcher(configured_channels(), TemplateRenderer(JOB_TEMPLATES))
+    return _closed_at_shutdown(Dispatcher(configured_channels(), TemplateRenderer(JOB_TEMPLATES)))
 
 
 @cache

@@ -1,6 +1,8 @@
 """Real servers on 127.0.0.1 that speak each provider's protocol, for end-to-end channel tests.
 
-* :class:`SmtpSink`: an aiosmtpd SMTP server (its own thread and loop) keeping every message.
+* :class:`SmtpSink`: an aiosmtpd SMTP server (its own thread and loop) keeping every message; it
+  counts the connections it accepted and can hang up on its clients, or take a message and
+  hang up before answering it.
 * :class:`ProviderServer`: a stdlib HTTP server that records requests and answers like Twilio
   or FCM; it can be told to fail the next requests with a given status and JSON body.
 
@@ -63,7 +65,26 @@ class _Handler:
             self.sink.mails.append(
                 ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), parsed)
             )
+            hang_up = self.sink.hang_up_after_data
+            self.sink.hang_up_after_data = False
+        if hang_up and server.transport is not None:
+            # The message is kept, but its "250" never reaches the client.
+            server.transport.close()
         return "250 Message accepted for delivery"
+
+
+class _Controller(Controller):
+    """Remembers every server session it creates, so the sink can hang up on its clients."""
+
+    def __init__(self, sink: SmtpSink, handler: _Handler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.sink = sink
+
+    def factory(self) -> SMTP:
+        server = super().factory()
+        with self.sink.lock:
+            self.sink.sessions.append(server)
+        return server
 
 
 class SmtpSink:
@@ -75,8 +96,12 @@ class SmtpSink:
         self.failures: list[str] = []
         #: Seconds to think before accepting a message (a slow relay, to widen race windows).
         self.delay = 0.0
+        #: Keep the next message, then close the connection instead of answering "250".
+        self.hang_up_after_data = False
+        #: Every SMTP session (client connection) the server accepted.
+        self.sessions: list[SMTP] = []
         self.port = free_port()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.controller = _Controller(self, _Handler(self), hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
         self.controller.start()
@@ -89,6 +114,28 @@ class SmtpSink:
             self.mails.clear()
             self.failures.clear()
             self.delay = 0.0
+            self.hang_up_after_data = False
+            self.sessions.clear()
+
+    @property
+    def connections(self) -> int:
+        """How many client connections the server accepted since the last reset."""
+        with self.lock:
+            return len(self.sessions)
+
+    def hang_up(self) -> None:
+        """Close every open client connection from the server's side (as an idle timeout does)."""
+        with self.lock:
+            transports = [s.transport for s in self.sessions if s.transport is not None]
+        done = threading.Event()
+
+        def close_all() -> None:
+            for transport in transports:
+                transport.close()
+            done.set()
+
+        self.controller.loop.call_soon_threadsafe(close_all)
+        assert done.wait(5)
 
     def fail_next(self, *replies: str) -> None:
         with self.lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,3 +192,141 @@ async def test_in_app_writes_a_notification_row(db_session: AsyncSession, make: 
     assert (notification.title, notification.body) == ("Reminder for Rex", "Rex is due for Rabies.")
     assert notification.data == {"reminder_ids": "r1"}
     assert notification.read_at is None
+
+
+async def test_email_messages_share_one_connection(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings)
+
+    results = [await channel.send(message(f"owner{n}@example.com")) for n in range(3)]
+
+    assert all(result.ok for result in results)
+    assert [mail.recipients for mail in smtp.mails] == [[f"owner{n}@example.com"] for n in range(3)]
+    assert smtp.connections == 1
+    # Each message is its own transaction on that connection: distinct ids, one To each.
+    assert len({mail.message["Message-ID"] for mail in smtp.mails}) == 3
+    await channel.aclose()
+
+
+async def test_a_refusal_keeps_the_connection_for_the_next_message(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings)
+    smtp.fail_next("550 5.1.1 No such user")
+
+    refused = await channel.send(message("nobody@example.com"))
+    accepted = await channel.send(message("dana@example.com"))
+
+    assert not refused.ok
+    assert accepted.ok, accepted.error
+    assert [mail.recipients for mail in smtp.mails] == [["dana@example.com"]]
+    assert smtp.connections == 1
+    await channel.aclose()
+
+
+async def test_email_reconnects_once_after_the_server_closed_the_connection(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings)
+    assert (await channel.send(message("first@example.com"))).ok
+    smtp.hang_up()  # e.g. the relay's idle timeout, unnoticed by the client until it writes
+
+    result = await channel.send(message("second@example.com"))
+
+    assert result.ok, result.error
+    # The message was refused by no one: it went once, on a fresh connection.
+    assert [mail.recipients for mail in smtp.mails] == [
+        ["first@example.com"],
+        ["second@example.com"],
+    ]
+    assert smtp.connections == 2
+    assert (await channel.send(message("third@example.com"))).ok
+    assert smtp.connections == 2
+    await channel.aclose()
+
+
+async def test_a_connection_idle_too_long_is_replaced_before_use(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings, max_idle=0.05)
+    assert (await channel.send(message("first@example.com"))).ok
+    await asyncio.sleep(0.1)
+
+    assert (await channel.send(message("second@example.com"))).ok
+
+    assert smtp.connections == 2
+    assert len(smtp.mails) == 2
+    await channel.aclose()
+
+
+async def test_a_lost_answer_after_data_is_never_resent_in_place(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings)
+    smtp.hang_up_after_data = True
+
+    result = await channel.send(message("dana@example.com"))
+
+    # The relay may have the message (here it does): no second copy, a retryable failure for
+    # the dispatcher to record, and the next message goes on a new connection.
+    assert not result.ok
+    assert result.retryable
+    assert len(smtp.to("dana@example.com")) == 1
+    assert (await channel.send(message("erin@example.com"))).ok
+    assert len(smtp.mails) == 2
+    assert smtp.connections == 2
+    await channel.aclose()
+
+
+async def test_aclose_says_quit_and_the_next_message_reconnects(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings)
+    assert (await channel.send(message("first@example.com"))).ok
+
+    await channel.aclose()
+    await channel.aclose()  # closing twice is harmless
+    assert (await channel.send(message("second@example.com"))).ok
+
+    assert smtp.connections == 2
+    await channel.aclose()
+
+
+async def test_concurrent_sends_on_one_loop_take_turns_on_the_connection(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    channel = EmailChannel(smtp_settings)
+
+    results = await asyncio.gather(
+        *(channel.send(message(f"owner{n}@example.com")) for n in range(5))
+    )
+
+    assert all(result.ok for result in results)
+    assert sorted(r for mail in smtp.mails for r in mail.recipients) == [
+        f"owner{n}@example.com" for n in range(5)
+    ]
+    assert smtp.connections == 1
+    await channel.aclose()
+
+
+async def test_a_non_ascii_subject_and_body_arrive_intact(
+    smtp: SmtpSink, smtp_settings: SmtpSettings
+) -> None:
+    subject = "Recordatorio para Ñandú: vacuna antirrábica anual, " + "larga " * 12
+    outgoing = OutgoingMessage(
+        user_id=uuid.uuid4(),
+        to=("duena@example.com",),
+        subject=subject,
+        text="Hola, Ñandú necesita su vacuna.\n" + "x" * 1200,
+        html="<p>Ñandú</p>",
+    )
+
+    result = await EmailChannel(smtp_settings).send(outgoing)
+
+    assert result.ok, result.error
+    [mail] = smtp.mails
+    assert mail.message["Subject"] == subject
+    # (SMTP carries lines as CRLF; quoted-printable keeps the 1,200-character line intact.)
+    assert mail.part("text/plain").replace("\r\n", "\n") == outgoing.text
+    assert mail.part("text/html") == "<p>Ñandú</p>"

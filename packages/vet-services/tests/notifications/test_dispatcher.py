@@ -18,7 +18,7 @@ from notifications.loopback import (
 from vet_core.models import Notification, NotificationDelivery, User
 from vet_core.models.enums import DeliveryStatus, NotificationChannel, PetStatus, UserStatus
 from vet_services.notifications.channels import SmsChannel
-from vet_services.notifications.dispatcher import Dispatcher, DispatchStatus, Notice
+from vet_services.notifications.dispatcher import Dispatch, Dispatcher, DispatchStatus, Notice
 from vet_services.notifications.preferences import (
     SmsReplyOutcome,
     allowed_channels,
@@ -278,3 +278,46 @@ async def test_html_is_escaped_and_the_users_language_is_used(
     assert "&lt;script&gt;Rex&lt;/script&gt;" in mail.part("text/html")
     assert "<script>" not in mail.part("text/html")
     assert mail.part("text/plain").startswith("Hola Dana:")
+
+
+async def test_dispatch_many_claims_each_key_once_and_answers_in_order(
+    db_session: AsyncSession, make: Make, dispatcher: Dispatcher, smtp: SmtpSink
+) -> None:
+    dana = await make.owner(first_name="Dana")
+    erin = await make.owner(first_name="Erin")
+    sleeper = await make.owner(first_name="Sam", quiet_hours=("22:00", "07:00"))
+    gone = await make.owner(first_name="Gus", status=UserStatus.SUSPENDED)
+    # Dana's key was already claimed by an earlier run: it must not go again.
+    await dispatcher.dispatch(
+        db_session, recipient=dana, notice=notice(), dedup_key="bulk:dana", due_at=NOW, now=NOW
+    )
+    smtp.reset()
+    three_am = NOW.replace(hour=8)
+
+    outcomes = await dispatcher.dispatch_many(
+        db_session,
+        [
+            Dispatch(erin, notice(), "bulk:erin", three_am),
+            Dispatch(dana, notice(), "bulk:dana", three_am),
+            Dispatch(sleeper, notice(), "bulk:sam", three_am),
+            Dispatch(gone, notice(), "bulk:gus", three_am),
+            Dispatch(erin, notice(), "bulk:erin", three_am),  # the same key twice in one call
+        ],
+        now=three_am,
+    )
+
+    assert [o.status for o in outcomes] == [
+        DispatchStatus.ATTEMPTED,
+        DispatchStatus.ATTEMPTED,
+        DispatchStatus.DEFERRED,
+        DispatchStatus.SKIPPED,
+        DispatchStatus.ATTEMPTED,
+    ]
+    assert outcomes[0].sent
+    assert [c.duplicate for c in outcomes[1].channels] == [True]
+    assert [c.duplicate for c in outcomes[4].channels] == [True]
+    assert [mail.recipients for mail in smtp.mails] == [[erin.email]]
+    rows = await deliveries(db_session, erin)
+    assert rows[NotificationChannel.EMAIL].status is DeliveryStatus.SENT
+    assert rows[NotificationChannel.EMAIL].dedup_key == "bulk:erin:email"
+    assert await deliveries(db_session, sleeper) == {}

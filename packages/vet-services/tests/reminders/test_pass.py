@@ -345,3 +345,46 @@ async def test_a_refill_reminder_gives_the_date_the_prescription_runs_out(
         "- Rex: Prescription refill: Carprofen 75 mg, Monday 10 March 2031, "
         "at Riverside Animal Hospital" in mail.part("text/plain")
     )
+
+
+async def test_one_pass_settles_and_sends_for_many_households_each_on_its_own_facts(
+    db_session: AsyncSession, make: Make, dispatcher: Dispatcher, smtp: SmtpSink
+) -> None:
+    """The pass reads a whole round of households at once: no fact may leak between them."""
+    vaccinated_owner, vaccinated = await owner_with_rex(make, first_name="Vera")
+    await make.vaccination(
+        vaccinated, None, next_due_on=date(2034, 3, 1), administered_at=NOW - timedelta(days=1)
+    )
+    booked_owner, booked = await owner_with_rex(make, first_name="Bob")
+    await make.appointment(
+        booked,
+        await make.clinic(),
+        datetime(2031, 3, 12, 15, tzinfo=UTC),
+        service=ServiceType.VACCINATION,
+    )
+    waiting = [await owner_with_rex(make, first_name=f"Owner{n}") for n in range(6)]
+
+    report = await run_reminder_pass(db_session, FIRST_DUE, dispatcher)
+
+    assert smtp.to(vaccinated_owner.email) == []
+    assert smtp.to(booked_owner.email) == []
+    assert len(report.completed) == 2
+    for owner, rex in waiting:
+        [mail] = smtp.to(owner.email)
+        assert mail.message["Subject"] == "Reminder for Rex: Rabies vaccination due"
+        assert (await statuses(db_session, rex))[0] is ReminderStatus.SENT
+    assert report.messages == len(waiting)
+
+
+async def test_a_pass_serves_at_most_limit_households_and_the_next_pass_the_rest(
+    db_session: AsyncSession, make: Make, dispatcher: Dispatcher, smtp: SmtpSink
+) -> None:
+    owners = [await owner_with_rex(make, first_name=f"Owner{n}") for n in range(7)]
+
+    first = await run_reminder_pass(db_session, FIRST_DUE, dispatcher, limit=5)
+    second = await run_reminder_pass(db_session, FIRST_DUE, dispatcher, limit=5)
+    third = await run_reminder_pass(db_session, FIRST_DUE, dispatcher, limit=5)
+
+    assert (first.messages, second.messages, third.messages) == (5, 2, 0)
+    for owner, _rex in owners:
+        assert len(smtp.to(owner.email)) == 1

@@ -16,6 +16,12 @@ permanent ones, and transient ones out of attempts, become ``failed``.
 
 Nothing is sent to a user who is not active, nor about a pet that has died, nor inside the
 recipient's quiet hours (the caller gets the time at which it may send instead).
+
+:meth:`Dispatcher.dispatch_many` does the same for many notices at once (a reminder pass): every
+claim is one row of a single ``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING``, in key
+order (so two bulk claimers always meet on their first common key, never deadlock), and the rows
+are written back with one flush after the sends. Each key is still claimed exactly once, in the
+caller's transaction, before anything is sent on it.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ from vet_services.notifications.preferences import (
 from vet_services.notifications.templates import RenderedMessage, TemplateRenderer
 
 MAX_RETRY_DELAY = timedelta(hours=6)
+#: Delivery rows per claim statement (13 bind parameters each).
+CLAIM_CHUNK = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,27 @@ class DispatchOutcome:
     @property
     def sent(self) -> bool:
         return any(c.status is DeliveryStatus.SENT for c in self.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    """One notice for one recipient, as :meth:`Dispatcher.dispatch` takes it."""
+
+    recipient: User
+    notice: Notice
+    dedup_key: str
+    due_at: datetime
+    pets: Sequence[Pet] = ()
+    fallback_timezone: str | None = None
+
+
+@dataclass
+class _Claim:
+    """A delivery row to claim: which request and channel it is for, and its column values."""
+
+    request: int
+    channel: NotificationChannel
+    values: dict[str, Any]
 
 
 def _body_for(channel: NotificationChannel, rendered: Mapping[str, Any]) -> str:
@@ -163,12 +192,57 @@ class Dispatcher:
         ``dedup_key`` identifies the notice (e.g. ``reminder:<id>:<due time>``); the channel is
         appended per delivery row. ``pets`` are the animals the notice is about.
         """
+        request = Dispatch(recipient, notice, dedup_key, due_at, pets, fallback_timezone)
+        [outcome] = await self.dispatch_many(session, [request], now=now)
+        return outcome
+
+    async def dispatch_many(
+        self, session: AsyncSession, requests: Sequence[Dispatch], *, now: datetime | None = None
+    ) -> list[DispatchOutcome]:
+        """:meth:`dispatch` for each of ``requests``, with one claim statement for them all.
+
+        The outcomes are in the order of ``requests``. A key given twice is claimed (and sent)
+        once: the later request sees it as a duplicate, as another claimer would.
+        """
         now = now or utcnow()
-        reason = skip_reason(recipient, pets)
+        outcomes: list[DispatchOutcome | None] = [None] * len(requests)
+        claims: list[_Claim] = []
+        for index, request in enumerate(requests):
+            early = self._plan(session, index, request, now, claims)
+            if early is not None:
+                outcomes[index] = early
+        claimed = await self._claim(session, claims)
+        per_request: dict[int, list[ChannelOutcome]] = {}
+        for claim in claims:
+            key = claim.values["dedup_key"]
+            delivery = claimed.pop(key, None)
+            if delivery is None:
+                outcome = ChannelOutcome(claim.channel, None, None)
+            else:
+                recipient = requests[claim.request].recipient
+                outcome = await self._attempt(session, delivery, recipient, now, flush=False)
+            per_request.setdefault(claim.request, []).append(outcome)
+        if claims:
+            await session.flush()
+        for index, channels in per_request.items():
+            outcomes[index] = DispatchOutcome(DispatchStatus.ATTEMPTED, channels=tuple(channels))
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _plan(
+        self,
+        session: AsyncSession,
+        index: int,
+        request: Dispatch,
+        now: datetime,
+        claims: list[_Claim],
+    ) -> DispatchOutcome | None:
+        """Skip or defer ``request`` (its outcome), or add its claims and return ``None``."""
+        recipient, notice = request.recipient, request.notice
+        reason = skip_reason(recipient, request.pets)
         if reason is not None:
             return DispatchOutcome(DispatchStatus.SKIPPED, reason=reason)
         allowed = next_allowed_send_time(
-            recipient, max(now, due_at), fallback_timezone=fallback_timezone
+            recipient, max(now, request.due_at), fallback_timezone=request.fallback_timezone
         )
         if allowed > now:
             return DispatchOutcome(DispatchStatus.DEFERRED, not_before=allowed)
@@ -181,15 +255,21 @@ class Dispatcher:
             return DispatchOutcome(DispatchStatus.SKIPPED, reason="no_channel")
         language = read_preferences(recipient).language
         rendered = self.renderer.render(notice.template, language, notice.context)
-        outcomes = [
-            await self._claim_and_send(
-                session, recipient, notice, rendered, channel, f"{dedup_key}:{channel}", now, pets
+        for channel in usable:
+            values = self._claim_values(
+                session,
+                recipient,
+                notice,
+                rendered,
+                channel,
+                f"{request.dedup_key}:{channel}",
+                now,
+                request.pets,
             )
-            for channel in usable
-        ]
-        return DispatchOutcome(DispatchStatus.ATTEMPTED, channels=tuple(outcomes))
+            claims.append(_Claim(index, channel, values))
+        return None
 
-    async def _claim_and_send(
+    def _claim_values(
         self,
         session: AsyncSession,
         recipient: User,
@@ -199,7 +279,7 @@ class Dispatcher:
         key: str,
         now: datetime,
         pets: Sequence[Pet],
-    ) -> ChannelOutcome:
+    ) -> dict[str, Any]:
         to = destinations(recipient, channel)
         payload: dict[str, Any] = {
             "to": list(to),
@@ -214,30 +294,53 @@ class Dispatcher:
             "pet_ids": [str(p.id) for p in pets],
         }
         transport = self._channel(session, channel)
-        claim = (
-            insert(NotificationDelivery)
-            .values(
-                user_id=recipient.id,
-                channel=channel,
-                status=DeliveryStatus.SENDING,
-                dedup_key=key,
-                template=notice.template,
-                destination=",".join(to)[:320] or None,
-                reminder_id=notice.reminder_id,
-                appointment_id=notice.appointment_id,
-                payload=payload,
-                scheduled_for=now,
-                provider=transport.provider if transport else None,
-                attempts=1,
-                last_attempt_at=now,
+        return {
+            "user_id": recipient.id,
+            "channel": channel,
+            "status": DeliveryStatus.SENDING,
+            "dedup_key": key,
+            "template": notice.template,
+            "destination": ",".join(to)[:320] or None,
+            "reminder_id": notice.reminder_id,
+            "appointment_id": notice.appointment_id,
+            "payload": payload,
+            "scheduled_for": now,
+            "provider": transport.provider if transport else None,
+            "attempts": 1,
+            "last_attempt_at": now,
+        }
+
+    async def _claim(
+        self, session: AsyncSession, claims: Sequence[_Claim]
+    ) -> dict[str, NotificationDelivery]:
+        """Insert the claims' rows, skipping taken keys; the rows this call got, by key.
+
+        Rows go in key order: two claimers of overlapping key sets lock them in the same order,
+        so one waits for the other instead of deadlocking.
+        """
+        rows: dict[str, dict[str, Any]] = {}
+        for claim in claims:
+            rows.setdefault(claim.values["dedup_key"], claim.values)
+        claimed: dict[str, NotificationDelivery] = {}
+        keys = sorted(rows)
+        # Chunks keep each statement well under the driver's 32,767 bind parameters.
+        for start in range(0, len(keys), CLAIM_CHUNK):
+            statement = (
+                insert(NotificationDelivery)
+                .values([rows[key] for key in keys[start : start + CLAIM_CHUNK]])
+                .on_conflict_do_nothing(index_elements=[NotificationDelivery.dedup_key])
+                .returning(NotificationDelivery)
             )
-            .on_conflict_do_nothing(index_elements=[NotificationDelivery.dedup_key])
-            .returning(NotificationDelivery)
-        )
-        delivery = (await session.scalars(claim)).one_or_none()
-        if delivery is None:
-            return ChannelOutcome(channel, None, None)
-        return await self._attempt(session, delivery, recipient, now)
+            for delivery in await session.scalars(statement):
+                claimed[delivery.dedup_key] = delivery
+        return claimed
+
+    async def aclose(self) -> None:
+        """Close what the channels keep open on the running event loop (SMTP connections)."""
+        for transport in self.channels.values():
+            close = getattr(transport, "aclose", None)
+            if close is not None:
+                await close()
 
     def _message(self, delivery: NotificationDelivery) -> OutgoingMessage:
         payload = delivery.payload
@@ -254,9 +357,15 @@ class Dispatcher:
         )
 
     async def _attempt(
-        self, session: AsyncSession, delivery: NotificationDelivery, recipient: User, now: datetime
+        self,
+        session: AsyncSession,
+        delivery: NotificationDelivery,
+        recipient: User,
+        now: datetime,
+        *,
+        flush: bool = True,
     ) -> ChannelOutcome:
-        """Send a claimed delivery once and record the result on its row."""
+        """Send a claimed delivery once and record the result on its row (flushed if asked)."""
         transport = self._channel(session, delivery.channel)
         if transport is None:
             result = DeliveryResult.failed(
@@ -283,7 +392,8 @@ class Dispatcher:
             else:
                 delivery.status = DeliveryStatus.FAILED
         await self._learn(session, recipient, result)
-        await session.flush()
+        if flush:
+            await session.flush()
         return ChannelOutcome(delivery.channel, delivery.id, delivery.status, delivery.error)
 
     async def _learn(self, session: AsyncSession, recipient: User, result: DeliveryResult) -> None:
@@ -344,6 +454,7 @@ class Dispatcher:
 
 __all__ = [
     "ChannelOutcome",
+    "Dispatch",
     "DispatchOutcome",
     "DispatchStatus",
     "Dispatcher",

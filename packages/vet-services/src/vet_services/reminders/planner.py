@@ -28,9 +28,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, Text, Uuid, and_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_core.models import (
@@ -51,7 +53,13 @@ from vet_core.models.enums import (
     ServiceType,
 )
 from vet_core.utils.time import to_zone, utcnow
-from vet_services.notifications.dispatcher import Dispatcher, DispatchStatus, Notice
+from vet_services.notifications.dispatcher import (
+    Dispatch,
+    Dispatcher,
+    DispatchOutcome,
+    DispatchStatus,
+    Notice,
+)
 from vet_services.notifications.preferences import read_preferences, user_timezone
 from vet_services.notifications.templates import format_local, join_names
 from vet_services.reminders.rules import (
@@ -63,6 +71,8 @@ from vet_services.reminders.rules import (
     vaccination_reminders,
     wellness_reminders,
 )
+
+_Row = TypeVar("_Row", Clinic, User)
 
 TEMPLATE = "reminder"
 UNKNOWN_CLINIC = "your veterinary clinic"
@@ -426,24 +436,6 @@ class _Item:
     when: datetime | date | None
 
 
-async def _item_for(session: AsyncSession, reminder: Reminder, pet: Pet) -> _Item:
-    """The reminder with what its message must say: the clinic and the moment it is about."""
-    clinic_id: uuid.UUID | None = None
-    when: datetime | date | None = None
-    if reminder.appointment_id is not None:
-        appointment = await session.get(Appointment, reminder.appointment_id)
-        if appointment is not None:
-            clinic_id, when = appointment.clinic_id, appointment.starts_at
-    if reminder.vaccination_id is not None:
-        vaccination = await session.get(Vaccination, reminder.vaccination_id)
-        if vaccination is not None:
-            clinic_id, when = clinic_id or vaccination.clinic_id, vaccination.next_due_on
-    when = when or parse_due_note(reminder.notes)
-    clinic_id = clinic_id or await _clinic_of_pet(session, pet.id)
-    clinic = await session.get(Clinic, clinic_id) if clinic_id else None
-    return _Item(reminder, pet, clinic, when)
-
-
 def _describe(item: _Item, zone: tzinfo, language: str) -> dict[str, Any]:
     when = item.when
     if isinstance(when, datetime):
@@ -471,13 +463,25 @@ def group_key(recipient_id: uuid.UUID, reminders: Sequence[Reminder]) -> str:
     return f"reminders:{recipient_id}:{first}:{digest[:16]}"
 
 
-async def _try_lock_recipient(session: AsyncSession, recipient_id: uuid.UUID) -> bool:
-    got = await session.execute(
-        select(
-            func.pg_try_advisory_xact_lock(func.hashtextextended(f"reminders:{recipient_id}", 0))
-        )
-    )
-    return bool(got.scalar_one())
+def _lock_key(recipient_id: uuid.UUID) -> str:
+    return f"reminders:{recipient_id}"
+
+
+#: Each try-lock statement takes the locks of a whole list of households at once.
+_TRY_LOCKS = text(
+    "SELECT t.key, pg_try_advisory_xact_lock(hashtextextended(t.key, 0)) AS got"
+    " FROM unnest(:keys) WITH ORDINALITY AS t(key, n) ORDER BY t.n"
+).bindparams(bindparam("keys", type_=ARRAY(Text)))
+
+#: How many due households a pass looks at per household it may serve: the ones other passes
+#: hold right now are skipped, and the pass still fills its batch from the rest.
+CANDIDATES_PER_SLOT = 4
+#: Households served by the first round of a pass; each round after serves four times as many,
+#: up to ``MAX_ROUND``. Small first rounds let passes that start together split the households
+#: between them; larger ones later spread each round's few queries over many households.
+FIRST_ROUND = 1
+ROUND_GROWTH = 4
+MAX_ROUND = 256
 
 
 def _recipient() -> Any:
@@ -504,25 +508,222 @@ async def _due_recipients(session: AsyncSession, now: datetime, limit: int) -> l
     return list(rows.scalars())
 
 
+async def _lock_next(
+    session: AsyncSession, candidates: Sequence[uuid.UUID], position: int, wanted: int
+) -> tuple[list[uuid.UUID], int]:
+    """Up to ``wanted`` households from ``candidates[position:]`` whose advisory lock this
+    transaction got, in order, and the position after the last one tried.
+
+    Locks are only *tried* (never waited for), a list of households per statement, and never
+    more are tried than are wanted, so no household is locked and then left unserved.
+    """
+    locked: list[uuid.UUID] = []
+    while len(locked) < wanted and position < len(candidates):
+        chunk = candidates[position : position + wanted - len(locked)]
+        position += len(chunk)
+        by_key = {_lock_key(recipient_id): recipient_id for recipient_id in chunk}
+        rows = await session.execute(_TRY_LOCKS, {"keys": list(by_key)})
+        locked += [by_key[key] for key, got in rows.all() if got]
+    return locked, position
+
+
 async def _household_reminders(
-    session: AsyncSession, recipient_id: uuid.UUID, now: datetime, window: timedelta
-) -> list[tuple[Reminder, Pet]]:
-    """The recipient's pending reminders due now, or soon (except visits), locked for this pass."""
+    session: AsyncSession, recipient_ids: Sequence[uuid.UUID], now: datetime, window: timedelta
+) -> dict[uuid.UUID, list[tuple[Reminder, Pet]]]:
+    """The recipients' pending reminders due now, or soon (except visits), locked for this pass;
+    by recipient, each list in due order."""
     early_kinds = [k for k in ReminderKind if k is not ReminderKind.APPOINTMENT]
+    # A join with the list (hashed) rather than ``IN (…)`` (compared one by one on every row).
+    wanted = (
+        func.unnest(bindparam("households", list(recipient_ids), type_=ARRAY(Uuid)))
+        .table_valued("id")
+        .render_derived(name="households")
+    )
     rows = await session.execute(
-        select(Reminder, Pet)
+        select(Reminder, Pet, wanted.c.id)
         .join(Pet, Pet.id == Reminder.pet_id)
+        .join(wanted, wanted.c.id == _recipient())
         .where(
-            _recipient() == recipient_id,
             Reminder.status == ReminderStatus.PENDING,
             Reminder.deleted_at.is_(None),
+            Reminder.due_at <= now + max(window, timedelta(0)),
             (Reminder.due_at <= now)
             | and_(Reminder.due_at <= now + window, Reminder.kind.in_(early_kinds)),
         )
         .order_by(Reminder.due_at, Reminder.id)
         .with_for_update(of=Reminder, skip_locked=True)
     )
-    return [(reminder, pet) for reminder, pet in rows.all()]
+    households: dict[uuid.UUID, list[tuple[Reminder, Pet]]] = {}
+    for reminder, pet, recipient_id in rows.all():
+        households.setdefault(recipient_id, []).append((reminder, pet))
+    return households
+
+
+@dataclass
+class _BatchFacts:
+    """What the pass must know about a batch of reminders, read with a few set-based queries.
+
+    Answers exactly what :func:`resolution` and the message contents ask of one reminder at a
+    time (the rows behind ``appointment_id`` and ``vaccination_id``, later doses, bookings, the
+    last wellness exam, the clinic of each pet), for the whole batch at once.
+    """
+
+    now: datetime
+    appointments: dict[uuid.UUID, Appointment] = field(default_factory=dict)
+    vaccinations: dict[uuid.UUID, tuple[Vaccination, str]] = field(default_factory=dict)
+    #: Live doses per pet: (id, lower-cased vaccine name, administered at).
+    doses: dict[uuid.UUID, list[tuple[uuid.UUID, str, datetime]]] = field(default_factory=dict)
+    #: Service types each pet has an active booking from ``now`` on for.
+    booked: dict[uuid.UUID, set[ServiceType]] = field(default_factory=dict)
+    #: The last completed wellness exam of each pet.
+    last_exam: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+    @classmethod
+    async def load(
+        cls, session: AsyncSession, pairs: Sequence[tuple[Reminder, Pet]], now: datetime
+    ) -> _BatchFacts:
+        facts = cls(now)
+        appointment_ids = {r.appointment_id for r, _ in pairs if r.appointment_id is not None}
+        if appointment_ids:
+            rows = await session.scalars(
+                select(Appointment).where(Appointment.id.in_(appointment_ids))
+            )
+            facts.appointments = {appointment.id: appointment for appointment in rows}
+        vaccination_ids = {r.vaccination_id for r, _ in pairs if r.vaccination_id is not None}
+        if vaccination_ids:
+            rows_v = await session.execute(
+                select(Vaccination, func.lower(Vaccination.vaccine_name)).where(
+                    Vaccination.id.in_(vaccination_ids)
+                )
+            )
+            facts.vaccinations = {v.id: (v, name) for v, name in rows_v.all()}
+        alive = [(r, p) for r, p in pairs if _alive(p)]
+        dose_pets = {
+            r.pet_id
+            for r, _ in alive
+            if r.kind is ReminderKind.VACCINATION and r.vaccination_id in facts.vaccinations
+        }
+        if dose_pets:
+            rows_d = await session.execute(
+                select(
+                    Vaccination.pet_id,
+                    Vaccination.id,
+                    func.lower(Vaccination.vaccine_name),
+                    Vaccination.administered_at,
+                ).where(Vaccination.pet_id.in_(dose_pets), Vaccination.deleted_at.is_(None))
+            )
+            for pet_id, dose_id, name, given in rows_d.all():
+                facts.doses.setdefault(pet_id, []).append((dose_id, name, given))
+        booking_pets = {
+            r.pet_id for r, _ in alive if r.kind in (ReminderKind.VACCINATION, ReminderKind.CHECKUP)
+        }
+        if booking_pets:
+            services = (ServiceType.VACCINATION, ServiceType.WELLNESS_EXAM)
+            rows_b = await session.execute(
+                select(Appointment.pet_id, Appointment.service_type)
+                .where(
+                    Appointment.pet_id.in_(booking_pets),
+                    Appointment.service_type.in_(services),
+                    Appointment.status.in_(ACTIVE_APPOINTMENT_STATUSES),
+                    Appointment.starts_at >= now,
+                    Appointment.deleted_at.is_(None),
+                )
+                .distinct()
+            )
+            for pet_id, service in rows_b.all():
+                facts.booked.setdefault(pet_id, set()).add(service)
+        exam_pets = {r.pet_id for r, _ in alive if r.kind is ReminderKind.CHECKUP}
+        if exam_pets:
+            rows_e = await session.execute(
+                select(Appointment.pet_id, func.max(Appointment.starts_at))
+                .where(
+                    Appointment.pet_id.in_(exam_pets),
+                    Appointment.service_type == ServiceType.WELLNESS_EXAM,
+                    Appointment.status == AppointmentStatus.COMPLETED,
+                )
+                .group_by(Appointment.pet_id)
+            )
+            facts.last_exam = {row[0]: row[1] for row in rows_e.all()}
+        return facts
+
+    def _is_booked(self, pet_id: uuid.UUID, *services: ServiceType) -> bool:
+        return bool(self.booked.get(pet_id, set()).intersection(services))
+
+    def resolution(self, reminder: Reminder, pet: Pet) -> ReminderStatus | None:
+        """:func:`resolution`, answered from the batch's rows."""
+        if not _alive(pet):
+            return ReminderStatus.CANCELLED
+        if reminder.kind is ReminderKind.VACCINATION and self._vaccine_settled(reminder):
+            return ReminderStatus.COMPLETED
+        if reminder.kind is ReminderKind.CHECKUP and (
+            self._is_booked(reminder.pet_id, ServiceType.WELLNESS_EXAM)
+            or self.last_exam.get(reminder.pet_id, reminder.created_at) > reminder.created_at
+        ):
+            return ReminderStatus.COMPLETED
+        if reminder.kind is ReminderKind.APPOINTMENT and reminder.appointment_id is not None:
+            appointment = self.appointments.get(reminder.appointment_id)
+            if (
+                appointment is None
+                or appointment.deleted_at is not None
+                or appointment.status not in ACTIVE_APPOINTMENT_STATUSES
+                or appointment.starts_at <= self.now
+            ):
+                return ReminderStatus.CANCELLED
+        return None
+
+    def _vaccine_settled(self, reminder: Reminder) -> bool:
+        known = self.vaccinations.get(reminder.vaccination_id) if reminder.vaccination_id else None
+        if known is not None:
+            original, name = known
+            for dose_id, dose_name, given in self.doses.get(reminder.pet_id, []):
+                if (
+                    dose_id != original.id
+                    and dose_name == name
+                    and given > original.administered_at
+                ):
+                    return True
+        return self._is_booked(reminder.pet_id, ServiceType.VACCINATION, ServiceType.WELLNESS_EXAM)
+
+    def about(self, reminder: Reminder) -> tuple[uuid.UUID | None, datetime | date | None]:
+        """The clinic (if its rows name one) and the moment the reminder's message is about."""
+        clinic_id: uuid.UUID | None = None
+        when: datetime | date | None = None
+        if reminder.appointment_id is not None:
+            appointment = self.appointments.get(reminder.appointment_id)
+            if appointment is not None:
+                clinic_id, when = appointment.clinic_id, appointment.starts_at
+        if reminder.vaccination_id is not None:
+            known = self.vaccinations.get(reminder.vaccination_id)
+            if known is not None:
+                vaccination = known[0]
+                clinic_id, when = clinic_id or vaccination.clinic_id, vaccination.next_due_on
+        return clinic_id, when or parse_due_note(reminder.notes)
+
+
+async def _clinics_of_pets(
+    session: AsyncSession, pet_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """:func:`_clinic_of_pet` for many pets: the clinic of each one's latest appointment."""
+    wanted = set(pet_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Appointment.pet_id, Appointment.clinic_id)
+        .where(Appointment.pet_id.in_(wanted), Appointment.deleted_at.is_(None))
+        .order_by(Appointment.pet_id, Appointment.starts_at.desc())
+        .ext(distinct_on(Appointment.pet_id))
+    )
+    return {row[0]: row[1] for row in rows.all()}
+
+
+async def _by_id(
+    session: AsyncSession, model: type[_Row], ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, _Row]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(model).where(model.id.in_(wanted)))
+    return {row.id: row for row in rows}
 
 
 async def run_reminder_pass(
@@ -542,38 +743,90 @@ async def run_reminder_pass(
     has just served shows nothing pending any more. Since no pass ever waits for a lock, two
     passes can neither deadlock nor split a household between two messages.
 
+    Households are served in rounds of growing size (1, 4, 16… up to :data:`MAX_ROUND`), each
+    round for its whole list of households at once: one statement tries their advisory locks,
+    one locks all their rows, a few set-based queries read what resolution and the messages
+    need, and the dispatcher claims every message's delivery row in one statement before
+    sending them one after the other.
+
     ``window`` (default 12 hours) pulls reminders due soon into the message of one due now, so a
     family gets one message instead of one per pet; visit reminders are never sent early.
     """
     window = timedelta(hours=ReminderPolicy().group_window_hours) if window is None else window
     report = PassReport()
-    for recipient_id in await _due_recipients(session, now, limit):
-        if not await _try_lock_recipient(session, recipient_id):
-            continue  # another pass is writing to this household right now
-        items: list[_Item] = []
-        for reminder, pet in await _household_reminders(session, recipient_id, now, window):
-            status = await resolution(session, reminder, pet, now)
-            if status is None:
-                items.append(await _item_for(session, reminder, pet))
-                continue
-            _settle(reminder, status, now)
-            settled = report.completed if status is ReminderStatus.COMPLETED else report.cancelled
-            settled.append(reminder.id)
-        if any(item.reminder.due_at <= now for item in items):
-            await _deliver_group(session, recipient_id, items, now, dispatcher, report)
+    candidates = await _due_recipients(session, now, limit * CANDIDATES_PER_SLOT)
+    position, served, size = 0, 0, FIRST_ROUND
+    while served < limit and position < len(candidates):
+        recipient_ids, position = await _lock_next(
+            session, candidates, position, min(size, limit - served)
+        )
+        if recipient_ids:
+            await _serve(session, recipient_ids, now, window, dispatcher, report)
+        served += len(recipient_ids)
+        size = min(size * ROUND_GROWTH, MAX_ROUND)
     await session.flush()
     return report
 
 
-async def _deliver_group(
+async def _serve(
     session: AsyncSession,
-    recipient_id: uuid.UUID,
-    items: list[_Item],
+    recipient_ids: Sequence[uuid.UUID],
     now: datetime,
+    window: timedelta,
     dispatcher: Dispatcher,
     report: PassReport,
 ) -> None:
-    recipient = await session.get_one(User, recipient_id)
+    """Settle or send the reminders of households whose advisory locks this transaction holds."""
+    households = await _household_reminders(session, recipient_ids, now, window)
+    facts = await _BatchFacts.load(
+        session, [pair for pairs in households.values() for pair in pairs], now
+    )
+    groups: list[tuple[uuid.UUID, list[tuple[Reminder, Pet, uuid.UUID | None, Any]]]] = []
+    for recipient_id in recipient_ids:
+        kept: list[tuple[Reminder, Pet, uuid.UUID | None, Any]] = []
+        for reminder, pet in households.get(recipient_id, []):
+            status = facts.resolution(reminder, pet)
+            if status is None:
+                kept.append((reminder, pet, *facts.about(reminder)))
+                continue
+            _settle(reminder, status, now)
+            settled = report.completed if status is ReminderStatus.COMPLETED else report.cancelled
+            settled.append(reminder.id)
+        if any(reminder.due_at <= now for reminder, *_ in kept):
+            groups.append((recipient_id, kept))
+    if not groups:
+        return
+    pet_clinics = await _clinics_of_pets(
+        session, (pet.id for _, kept in groups for _, pet, clinic_id, _ in kept if not clinic_id)
+    )
+    clinics = await _by_id(
+        session,
+        Clinic,
+        (
+            clinic_id or pet_clinics[pet.id]
+            for _, kept in groups
+            for _, pet, clinic_id, _ in kept
+            if clinic_id or pet.id in pet_clinics
+        ),
+    )
+    recipients = await _by_id(session, User, (recipient_id for recipient_id, _ in groups))
+    batch: list[tuple[Dispatch, list[Reminder]]] = []
+    for recipient_id, kept in groups:
+        items = []
+        for reminder, pet, named_clinic, when in kept:
+            clinic_id = named_clinic or pet_clinics.get(pet.id)
+            items.append(_Item(reminder, pet, clinics.get(clinic_id) if clinic_id else None, when))
+        recipient = recipients.get(recipient_id)
+        if recipient is None:
+            raise NoResultFound(f"no user {recipient_id} for reminders")
+        batch.append(_dispatch_for(recipient, items))
+    outcomes = await dispatcher.dispatch_many(session, [d for d, _ in batch], now=now)
+    for (_, reminders), outcome in zip(batch, outcomes, strict=True):
+        _record(reminders, outcome, now, report)
+
+
+def _dispatch_for(recipient: User, items: list[_Item]) -> tuple[Dispatch, list[Reminder]]:
+    """One household's message: its contents, dedup key and the reminders it carries."""
     items.sort(key=lambda item: (item.pet.name.lower(), item.reminder.due_at))
     ids = [item.reminder.id for item in items]
     clinics = list(
@@ -597,16 +850,22 @@ async def _deliver_group(
         appointment_id=next((r.appointment_id for r in reminders if r.appointment_id), None),
         data={"reminder_ids": ",".join(str(i) for i in ids)},
     )
-    outcome = await dispatcher.dispatch(
-        session,
+    request = Dispatch(
         recipient=recipient,
         notice=notice,
-        dedup_key=group_key(recipient_id, reminders),
+        dedup_key=group_key(recipient.id, reminders),
         due_at=min(r.due_at for r in reminders),
-        now=now,
         pets=[item.pet for item in items],
         fallback_timezone=first_clinic.timezone if first_clinic else None,
     )
+    return request, reminders
+
+
+def _record(
+    reminders: list[Reminder], outcome: DispatchOutcome, now: datetime, report: PassReport
+) -> None:
+    """What the dispatcher did with a household's message, on its reminders and the report."""
+    ids = [reminder.id for reminder in reminders]
     if outcome.status is DispatchStatus.DEFERRED and outcome.not_before is not None:
         for reminder in reminders:
             reminder.due_at = max(reminder.due_at, outcome.not_before)
