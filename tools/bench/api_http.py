@@ -2,6 +2,7 @@
 
     nox -s bench [-- --duration 10 --connections 16 --reseed]
     .venv/bin/python tools/bench/api_http.py [--duration 10] [--connections 16] [--reseed]
+        [--only pet-read]
 
 Seeds a database of its own (``vet_bench_api`` on ``DATABASE_URL``'s server, or on the embedded
 PostgreSQL) with set-based SQL (``INSERT … SELECT generate_series``): 25,000 owners with 4 pets
@@ -1031,6 +1032,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each reading")
     parser.add_argument("--reseed", action="store_true", help="rebuild the seeded database")
     parser.add_argument(
+        "--only",
+        choices=["pet-read"],
+        help="pet-read: only the bare read and the owner's pet read (the ratio's two scenarios)",
+    )
+    parser.add_argument(
         "--python-load", action="store_true", help="use the Python generator even with wrk"
     )
     options = parser.parse_args()
@@ -1044,6 +1050,8 @@ def main() -> int:
     try:
         print(f"API RSS after start: {api.rss() / 2**20:.0f} MB", flush=True)
         scenarios = build_scenarios(fixture, api, bare, ports, options)
+        if options.only == "pet-read":
+            scenarios = scenarios[:2]  # bare first, then the pet read: print_targets reads both
         for scenario in scenarios:
             preflight(scenario)
         use_wrk = shutil.which("wrk") is not None and not options.python_load

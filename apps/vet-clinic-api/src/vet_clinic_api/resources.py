@@ -7,12 +7,22 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from vet_clinic_api.pool_ping import ping_when_idle
 from vet_clinic_api.settings import AppSettings
 from vet_core.database import SessionFactory, create_engine, create_session_factory
 from vet_core.exceptions import DatabaseConfigException
 from vet_services.auth.clerk import ClerkTokenVerifier
 from vet_services.auth.directory import ClerkDirectory
 from vet_services.auth.identity import ActorCache
+
+
+def _engine(settings: AppSettings, url: str | None = None) -> AsyncEngine:
+    """An engine of the process; with pre-ping on, idle connections only are pinged."""
+    if not settings.database.pool_pre_ping:
+        return create_engine(settings.database, url=url)
+    engine = create_engine(settings.database, url=url, pool_pre_ping=False)
+    ping_when_idle(engine, settings.http.db_ping_idle_seconds)
+    return engine
 
 
 @dataclass
@@ -31,12 +41,10 @@ class Resources:
 
     @classmethod
     def open(cls, settings: AppSettings) -> Resources:
-        engine = create_engine(settings.database)
+        engine = _engine(settings)
         read_url = settings.read_replica.url
         read_engine = (
-            create_engine(settings.database, url=read_url.get_secret_value())
-            if read_url is not None
-            else engine
+            _engine(settings, read_url.get_secret_value()) if read_url is not None else engine
         )
         if settings.redis.url is None:
             raise DatabaseConfigException("REDIS_URL is not set")

@@ -29,6 +29,14 @@ class HttpSettings(BaseSettings):
         description="how long a process reuses a signed-in user's role, memberships and status "
         "(the longest a role change or suspension takes to apply); 0 disables the cache",
     )
+    db_ping_idle_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="with DATABASE_POOL_PRE_PING on, ping a pooled connection before use only "
+        "when it sat idle this long (a connection used moments ago is used as it is); "
+        "0 pings on every checkout",
+    )
     docs: bool = True
 
     @field_validator("cors_origins", mode="before")
