@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -42,13 +43,13 @@ from email.utils import formataddr, make_msgid
 from typing import Any
 
 import aiosmtplib
-from aiosmtplib.protocol import normalize_message_line_endings
 
 from vet_core.models.enums import NotificationChannel
 from vet_services.notifications.channels.base import DeliveryResult, OutgoingMessage
 from vet_services.notifications.settings import SmtpSettings
 
 PROVIDER = "smtp"
+_LINE_ENDING = re.compile(rb"\r\n|\r|\n")
 #: Seconds after which an unused connection is not trusted any more (relays drop idle clients).
 DEFAULT_MAX_IDLE = 30.0
 #: "Service not available, closing transmission channel".
@@ -115,6 +116,11 @@ class _Policy(Compat32):
 
 
 _POLICY = _Policy()
+
+
+def _crlf(data: bytes) -> bytes:
+    """``data`` with CRLF line endings, as it goes on the wire (what ``SIZE=`` must count)."""
+    return _LINE_ENDING.sub(b"\r\n", data)
 
 
 def _flatten(email: Message) -> bytes:
@@ -276,7 +282,7 @@ class EmailChannel:
             options.append("BODY=8BITMIME")
         data = _flatten(email)
         if client.supports_extension("size"):
-            options.insert(0, f"SIZE={len(normalize_message_line_endings(data))}")
+            options.insert(0, f"SIZE={len(_crlf(data))}")
         return _Envelope(sender, recipients, options, "utf-8" if utf8 else "ascii", data)
 
     async def _transaction(
