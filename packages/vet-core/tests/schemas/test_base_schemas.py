@@ -76,6 +76,7 @@ def test_field_types_accept_and_normalise(field: str, raw: object, expected: obj
         ("name", "", "name must not be empty"),
         ("tz", "EST+5", "'EST+5' is not an IANA timezone name"),
         ("at", "2025-03-09T02:30:00", "must be timezone-aware"),
+        ("at", "0001-01-01T00:00:00+01:00", "datetime out of range"),
         ("price", 12.5, "not a float"),
         ("price", "-0.01", "greater than or equal to 0"),
         ("price", "1.005", "no more than 2 decimal places"),

@@ -65,7 +65,11 @@ def _aware_utc(value: datetime, info: ValidationInfo) -> datetime:
         aware = ensure_aware(value, field=info.field_name or "datetime")
     except ValidationException as exc:
         raise ValueError(exc.message) from exc
-    return aware.astimezone(UTC)
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+01:00 is a valid input whose UTC instant falls before year 1.
+        raise ValueError("datetime out of range") from None
 
 
 def _reject_float(value: Any) -> Any:

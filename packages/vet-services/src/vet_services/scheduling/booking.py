@@ -45,14 +45,17 @@ IDEMPOTENCY_KEY_CONSTRAINT = "uq_appointments_idempotency_key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 128 - 37
 #: How far ahead alternatives are searched after a conflict.
 ALTERNATIVES_SEARCH_DAYS = 14
+#: An emergency seen first and booked afterwards may start this long before it is recorded.
+EMERGENCY_RECORDED_AFTER = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
 class BookingRequest:
     """What a caller asks to book. ``ends_at=None`` takes the service's usual length.
 
-    ``priority=EMERGENCY`` may be booked outside working hours and without notice; it still
-    never overlaps another appointment.
+    ``priority=EMERGENCY`` may be booked outside working hours and without notice (even up to a
+    day after it started, when the visit is recorded afterwards); it still never overlaps
+    another appointment, nor lies beyond the booking horizon.
     """
 
     pet_id: uuid.UUID
@@ -229,19 +232,24 @@ async def book_appointment(
             return replayed
 
     emergency = request.priority is AppointmentPriority.EMERGENCY
-    if not emergency:
-        if request_start < now + policy.min_notice:
-            raise BusinessRuleException(
-                f"appointments must be booked at least {policy.min_notice_minutes} minutes ahead",
-                code="APPOINTMENT_NOTICE_TOO_SHORT",
-                details={"min_notice_minutes": policy.min_notice_minutes},
-            )
-        if request_start >= now + policy.max_horizon:
-            raise BusinessRuleException(
-                f"appointments can be booked at most {policy.max_horizon_days} days ahead",
-                code="APPOINTMENT_BEYOND_HORIZON",
-                details={"max_horizon_days": policy.max_horizon_days},
-            )
+    if emergency and request_start < now - EMERGENCY_RECORDED_AFTER:
+        raise BusinessRuleException(
+            "an emergency can be recorded at most a day after it started",
+            code="APPOINTMENT_TOO_FAR_IN_THE_PAST",
+            details={"max_hours_ago": int(EMERGENCY_RECORDED_AFTER.total_seconds() // 3600)},
+        )
+    if not emergency and request_start < now + policy.min_notice:
+        raise BusinessRuleException(
+            f"appointments must be booked at least {policy.min_notice_minutes} minutes ahead",
+            code="APPOINTMENT_NOTICE_TOO_SHORT",
+            details={"min_notice_minutes": policy.min_notice_minutes},
+        )
+    if request_start >= now + policy.max_horizon:
+        raise BusinessRuleException(
+            f"appointments can be booked at most {policy.max_horizon_days} days ahead",
+            code="APPOINTMENT_BEYOND_HORIZON",
+            details={"max_horizon_days": policy.max_horizon_days},
+        )
     ends_at, verdict = await check_interval(
         session,
         clinic_id=request.clinic_id,

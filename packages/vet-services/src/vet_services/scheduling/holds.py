@@ -67,6 +67,11 @@ async def create_hold(
     )
     if actor.user_id is None:
         raise BusinessRuleException("holds are made on behalf of a user", code="HOLD_REQUIRES_USER")
+    if not now + policy.min_notice <= starts_at < now + policy.max_horizon:
+        # Too soon or too far (or off the calendar): not a time this veterinarian takes.
+        raise BusinessRuleException(
+            "The veterinarian does not take appointments at that time", code=OUTSIDE_AVAILABILITY
+        )
     await session.execute(select(func.pg_advisory_xact_lock(_lock_key(veterinarian_id))))
     ends_at, verdict = await check_interval(
         session,
@@ -78,9 +83,7 @@ async def create_hold(
         policy=policy,
         now=now,
     )
-    too_soon = starts_at < now + policy.min_notice
-    too_far = starts_at >= now + policy.max_horizon
-    if too_soon or too_far or not verdict.within_hours:
+    if not verdict.within_hours:
         raise BusinessRuleException(
             "The veterinarian does not take appointments at that time", code=OUTSIDE_AVAILABILITY
         )
