@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vet_core.database import constraint_name
+from vet_core.database import constraint_name, sqlstate_of
+from vet_core.database.errors import DEADLOCK_DETECTED
 from vet_core.exceptions import (
     BusinessRuleException,
     ConflictException,
@@ -195,6 +196,30 @@ def _booker_id(actor: Actor) -> uuid.UUID:
     return actor.user_id
 
 
+def _check_when(
+    starts_at: datetime, now: datetime, policy: SchedulingPolicy, *, emergency: bool
+) -> None:
+    """Refuse a start too soon (emergencies excepted), too far ahead, or an emergency long past."""
+    if emergency and starts_at < now - EMERGENCY_RECORDED_AFTER:
+        raise BusinessRuleException(
+            "an emergency can be recorded at most a day after it started",
+            code="APPOINTMENT_TOO_FAR_IN_THE_PAST",
+            details={"max_hours_ago": int(EMERGENCY_RECORDED_AFTER.total_seconds() // 3600)},
+        )
+    if not emergency and starts_at < now + policy.min_notice:
+        raise BusinessRuleException(
+            f"appointments must be booked at least {policy.min_notice_minutes} minutes ahead",
+            code="APPOINTMENT_NOTICE_TOO_SHORT",
+            details={"min_notice_minutes": policy.min_notice_minutes},
+        )
+    if starts_at >= now + policy.max_horizon:
+        raise BusinessRuleException(
+            f"appointments can be booked at most {policy.max_horizon_days} days ahead",
+            code="APPOINTMENT_BEYOND_HORIZON",
+            details={"max_horizon_days": policy.max_horizon_days},
+        )
+
+
 async def book_appointment(
     session: AsyncSession,
     actor: Actor,
@@ -232,24 +257,7 @@ async def book_appointment(
             return replayed
 
     emergency = request.priority is AppointmentPriority.EMERGENCY
-    if emergency and request_start < now - EMERGENCY_RECORDED_AFTER:
-        raise BusinessRuleException(
-            "an emergency can be recorded at most a day after it started",
-            code="APPOINTMENT_TOO_FAR_IN_THE_PAST",
-            details={"max_hours_ago": int(EMERGENCY_RECORDED_AFTER.total_seconds() // 3600)},
-        )
-    if not emergency and request_start < now + policy.min_notice:
-        raise BusinessRuleException(
-            f"appointments must be booked at least {policy.min_notice_minutes} minutes ahead",
-            code="APPOINTMENT_NOTICE_TOO_SHORT",
-            details={"min_notice_minutes": policy.min_notice_minutes},
-        )
-    if request_start >= now + policy.max_horizon:
-        raise BusinessRuleException(
-            f"appointments can be booked at most {policy.max_horizon_days} days ahead",
-            code="APPOINTMENT_BEYOND_HORIZON",
-            details={"max_horizon_days": policy.max_horizon_days},
-        )
+    _check_when(request_start, now, policy, emergency=emergency)
     ends_at, verdict = await check_interval(
         session,
         clinic_id=request.clinic_id,
@@ -310,6 +318,13 @@ async def book_appointment(
             if replayed is not None:
                 return replayed
         raise
+    except DBAPIError as error:
+        if sqlstate_of(error) != DEADLOCK_DETECTED:
+            raise
+        # Two overlapping bookings inserted at the same instant and each waited for the other's
+        # exclusion check; PostgreSQL failed this one (only the savepoint is lost): the other
+        # one has the slot.
+        raise await overlap_conflict(session, request, policy=policy, now=now) from error
     await appointment_booked(session, appointment)
     return appointment
 
