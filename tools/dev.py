@@ -3,7 +3,8 @@
 
     python3 tools/dev.py up      start the development stack: embedded servers (unless URLs are
                                  set), migrations, demo data, dev tokens, the API, the worker,
-                                 beat and the outbox relay (Ctrl-C stops them all)
+                                 beat, the outbox relay and a loopback SMTP server filing mail
+                                 in .vet/mail (unless SMTP_HOST is set); Ctrl-C stops them all
     python3 tools/dev.py test    run every check CI runs (all nox default sessions)
     python3 tools/dev.py down    stop the embedded servers
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import venv
@@ -53,6 +55,32 @@ def run(*command: str) -> None:
         sys.exit(result.returncode)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def mail_catcher(python: Path) -> subprocess.Popen[bytes] | None:
+    """Without ``SMTP_HOST``, e-mail goes to an SMTP server on loopback that files each message.
+
+    The messages (booking confirmations, reminders, digests, export links) land in a Maildir
+    beside the embedded servers' data, one file per message in ``new/``.
+    """
+    if os.environ.get("SMTP_HOST"):
+        print("smtp: using SMTP_HOST")
+        return None
+    maildir = Path(os.environ.get("VET_EMBEDDED_DIR") or ROOT / ".vet") / "mail"
+    port = free_port()
+    handler = ["-c", "aiosmtpd.handlers.Mailbox", str(maildir)]
+    catcher = subprocess.Popen(
+        [str(python), "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", *handler], cwd=ROOT
+    )
+    os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_START_TLS="false")
+    print(f"smtp: e-mail is caught in {maildir}/new (one file per message)")
+    return catcher
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["up", "test", "down"])
@@ -84,17 +112,21 @@ def main() -> None:
     bindir = Path(vet_core).parent
     # The worker, beat and the outbox relay run beside the API, in this process group:
     # Ctrl-C reaches all of them, and leaving the API stops them too.
+    catcher = mail_catcher(bindir / "python")
     jobs = subprocess.Popen([str(bindir / "vet-clinic-jobs"), "stack"], cwd=ROOT)
     try:
         run(str(bindir / "vet-clinic-api"), "dev", *options.args)
     except KeyboardInterrupt:
         print("\nStopped. The embedded servers keep running: python3 tools/dev.py down stops them.")
     finally:
-        jobs.terminate()
-        try:
-            jobs.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            jobs.kill()
+        for child in (jobs, catcher):
+            if child is None:
+                continue
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 if __name__ == "__main__":
