@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vet_clinic_api.middleware.rate_limit import hit_many, take_pending
+from vet_clinic_api.middleware.rate_limit import hit
 from vet_clinic_api.resources import Resources
 from vet_core.database import translate_connection_errors
 from vet_core.exceptions import AuthenticationException, VetCoreException
@@ -108,16 +108,9 @@ async def _caller(request: Request, session: SessionDep) -> Caller:
         subject = f"user:{caller.actor.user_id}"
     actor = caller.actor
     request.scope.setdefault("state", {})["user_id"] = str(actor.user_id or actor.api_key_id)
-    # The client address count the middleware deferred, and the caller's, in one round trip.
-    counters = [(subject, res.settings.http.rate_limit_per_minute_user)]
-    pending = take_pending(request.scope)
-    if pending is not None:
-        counters.insert(0, (pending.key, pending.limit))
-    over = await hit_many(res.redis, counters)
-    if over is not None:
-        index, retry_after = over
-        scope = "ip" if pending is not None and index == 0 else "user"
-        raise RateLimited(details={"scope": scope, "retry_after_seconds": retry_after})
+    retry_after = await hit(res.redis, subject, res.settings.http.rate_limit_per_minute_user)
+    if retry_after is not None:
+        raise RateLimited(details={"scope": "user", "retry_after_seconds": retry_after})
     return caller
 
 
