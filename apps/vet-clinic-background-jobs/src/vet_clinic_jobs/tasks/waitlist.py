@@ -13,10 +13,8 @@ from vet_clinic_jobs.db import run_in_session
 from vet_services.scheduling import notify_waitlist_offers, offer_freed_slot
 from vet_services.scheduling.events import SLOT_FREED_TOPIC
 
-OFFER_TOPIC = SLOT_FREED_TOPIC
 
-
-@app.task(name=OFFER_TOPIC)
+@app.task(name=SLOT_FREED_TOPIC)
 def offer_slot(appointment_id: str, **_: Any) -> list[str]:
     """Offer the freed slot to the first matching waiting entries and tell them; their ids.
 

@@ -150,6 +150,35 @@ async def notify_order_paid(
     )
 
 
+#: The outbox topic of each status notice (the job to run again after quiet hours).
+_STATUS_TOPICS = {"order_approved": ORDER_APPROVED_TOPIC, "order_cancelled": ORDER_CANCELLED_TOPIC}
+
+
+async def _tell_if_still(
+    session: AsyncSession,
+    dispatcher: Dispatcher,
+    order_id: uuid.UUID,
+    status: OrderStatus,
+    template: str,
+    *,
+    now: datetime | None,
+) -> FollowUpReport:
+    """Send ``template`` to the customer if the order is still in ``status``, once per order."""
+    order = await _order(session, order_id)
+    if order is None or order.status is not status:
+        return FollowUpReport()
+    return await _tell_customer(
+        session,
+        dispatcher,
+        order,
+        template=template,
+        topic=_STATUS_TOPICS[template],
+        payload={"order_id": str(order.id)},
+        key=f"{template.replace('_', '-')}:{order.id}",
+        now=now,
+    )
+
+
 async def notify_order_approved(
     session: AsyncSession,
     dispatcher: Dispatcher,
@@ -158,18 +187,8 @@ async def notify_order_approved(
     now: datetime | None = None,
 ) -> FollowUpReport:
     """Tell the customer a held order was approved and can be paid (nothing if it moved on)."""
-    order = await _order(session, order_id)
-    if order is None or order.status is not OrderStatus.PENDING_PAYMENT:
-        return FollowUpReport()
-    return await _tell_customer(
-        session,
-        dispatcher,
-        order,
-        template="order_approved",
-        topic=ORDER_APPROVED_TOPIC,
-        payload={"order_id": str(order.id)},
-        key=f"order-approved:{order.id}",
-        now=now,
+    return await _tell_if_still(
+        session, dispatcher, order_id, OrderStatus.PENDING_PAYMENT, "order_approved", now=now
     )
 
 
@@ -180,19 +199,9 @@ async def notify_order_cancelled(
     *,
     now: datetime | None = None,
 ) -> FollowUpReport:
-    """Tell the customer their order was cancelled."""
-    order = await _order(session, order_id)
-    if order is None or order.status is not OrderStatus.CANCELLED:
-        return FollowUpReport()
-    return await _tell_customer(
-        session,
-        dispatcher,
-        order,
-        template="order_cancelled",
-        topic=ORDER_CANCELLED_TOPIC,
-        payload={"order_id": str(order.id)},
-        key=f"order-cancelled:{order.id}",
-        now=now,
+    """Tell the customer their order was cancelled (nothing if it is not cancelled)."""
+    return await _tell_if_still(
+        session, dispatcher, order_id, OrderStatus.CANCELLED, "order_cancelled", now=now
     )
 
 

@@ -17,24 +17,24 @@ APPOINTMENT_BOOKED_TOPIC = "scheduling.appointment_booked"
 SLOT_FREED_TOPIC = "waitlist.offer_freed_slot"
 
 
-async def appointment_booked(session: AsyncSession, appointment: Appointment) -> bool:
-    """Ask for the booking confirmation and the appointment's reminders; False if already asked."""
+async def _ask(session: AsyncSession, topic: str, appointment: Appointment) -> bool:
+    """Enqueue ``topic`` for ``appointment`` once (keyed by both); False if already asked."""
     return await enqueue(
         session,
-        APPOINTMENT_BOOKED_TOPIC,
+        topic,
         {"appointment_id": str(appointment.id)},
-        dedup_key=f"{APPOINTMENT_BOOKED_TOPIC}:{appointment.id}",
+        dedup_key=f"{topic}:{appointment.id}",
     )
+
+
+async def appointment_booked(session: AsyncSession, appointment: Appointment) -> bool:
+    """Ask for the booking confirmation and the appointment's reminders; False if already asked."""
+    return await _ask(session, APPOINTMENT_BOOKED_TOPIC, appointment)
 
 
 async def slot_freed(session: AsyncSession, appointment: Appointment) -> bool:
     """Ask for ``appointment``'s slot to be offered to the waitlist; False if already asked."""
-    return await enqueue(
-        session,
-        SLOT_FREED_TOPIC,
-        {"appointment_id": str(appointment.id)},
-        dedup_key=f"{SLOT_FREED_TOPIC}:{appointment.id}",
-    )
+    return await _ask(session, SLOT_FREED_TOPIC, appointment)
 
 
 __all__ = ["APPOINTMENT_BOOKED_TOPIC", "SLOT_FREED_TOPIC", "appointment_booked", "slot_freed"]
