@@ -13,17 +13,15 @@ import uuid
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from sqlalchemy import String, and_, cast, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vet_core.exceptions import AuthenticationException, PermissionDeniedException
-from vet_core.models.clinics import Clinic, ClinicMembership
-from vet_core.models.enums import MembershipStatus, StaffRole, UserRole, UserStatus
+from vet_core.models.enums import UserRole, UserStatus
 from vet_core.models.identity import User
-from vet_core.models.veterinarians import Veterinarian
 from vet_core.utils.time import utcnow
-from vet_services.auth.actor import load_actor
+from vet_services.auth.actor import actor_columns, actor_from, load_actor
 from vet_services.auth.clerk import ClerkClaims
 from vet_services.auth.directory import ClerkUser
 from vet_services.auth.permissions import Actor
@@ -131,46 +129,6 @@ def ensure_may_sign_in(user: User) -> None:
         raise PermissionDeniedException("This account is disabled", code="ACCOUNT_DISABLED")
 
 
-def _signed_in_statement(clerk_user_id: str) -> Any:
-    """The user of a Clerk id with what their actor needs, as one statement.
-
-    The same rules as :func:`~vet_services.auth.actor.load_actor`: active, current memberships of
-    live clinics (as two arrays in the same order), and the live veterinarian profile.
-    """
-    live_memberships = and_(
-        ClinicMembership.user_id == User.id,
-        ClinicMembership.status == MembershipStatus.ACTIVE,
-        ClinicMembership.ended_at.is_(None),
-        Clinic.deleted_at.is_(None),
-    )
-
-    def memberships_of(column: Any) -> Any:
-        return (
-            select(
-                func.array_agg(
-                    aggregate_order_by(column, ClinicMembership.clinic_id, ClinicMembership.id)
-                )
-            )
-            .select_from(ClinicMembership)
-            .join(Clinic, Clinic.id == ClinicMembership.clinic_id)
-            .where(live_memberships)
-            .scalar_subquery()
-        )
-
-    veterinarian = (
-        select(Veterinarian.id)
-        .where(Veterinarian.user_id == User.id, Veterinarian.deleted_at.is_(None))
-        .limit(1)
-        .scalar_subquery()
-    )
-    return select(
-        User,
-        memberships_of(ClinicMembership.clinic_id),
-        memberships_of(cast(ClinicMembership.role, String)),
-        veterinarian,
-    ).where(User.clerk_user_id == clerk_user_id)
-
-
 async def actor_for_claims(
     session: AsyncSession, claims: ClerkClaims, directory: UserDirectory | None = None
 ) -> tuple[User, Actor]:
@@ -179,19 +137,12 @@ async def actor_for_claims(
     A known user and their actor come back in one query; a user seen for the first time (or
     undeleted) is created or updated first, from the token or the directory.
     """
-    row = (await session.execute(_signed_in_statement(claims.user_id))).one_or_none()
+    statement = select(User, *actor_columns()).where(User.clerk_user_id == claims.user_id)
+    row = (await session.execute(statement)).one_or_none()
     if row is not None and row[0].deleted_at is None:
-        user, clinic_ids, roles, veterinarian_id = row
+        user = row[0]
         ensure_may_sign_in(user)
-        actor = Actor(
-            role=user.role,
-            user_id=user.id,
-            memberships={
-                clinic_id: StaffRole(role)
-                for clinic_id, role in zip(clinic_ids or (), roles or (), strict=True)
-            },
-            veterinarian_id=veterinarian_id,
-        )
+        actor = actor_from(user, *row[1:])
     else:
         user = await user_for_claims(session, claims, directory)
         ensure_may_sign_in(user)
